@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** The shop's input bounds (DECISIONS.md), one definition for every context. */
+const trimmedText = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+
+export const bounds = {
+  title: trimmedText(200),
+  author: trimmedText(200),
+  publisher: trimmedText(200),
+  address: trimmedText(500),
+  reviewContent: trimmedText(2_000),
+  rating: z.number().int().min(1, 'must be from 1 to 5').max(5, 'must be from 1 to 5'),
+  quantity: z.number().int().min(1, 'must be at least 1').max(1_000, 'must be at most 1,000'),
+  stock: z.number().int().min(0, 'must not be negative').max(1_000_000_000, 'must be at most 1,000,000,000'),
+  id: z.string().uuid('is not a valid id'),
+  idempotencyKey: z.string().min(1).max(200),
+  pageSize: z.number().int().min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
+};
+
+/** `first` / `after` of every list query. */
+export const pageArgs = z.object({
+  first: bounds.pageSize,
+  after: bounds.id.nullish(),
+});
+export type PageArgs = z.infer<typeof pageArgs>;

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { DEVELOPMENT_JWT_SECRET } from './auth.js';
+
+/** Bad configuration: a message that says which variable is wrong and how. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates environment variables once, at start-up. */
+export function readEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+}
+
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+/** Settings every service shares. */
+export const sharedEnv = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** How long a draining service waits for in-flight requests before it closes them. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+});
+export type SharedEnv = z.infer<typeof sharedEnv>;
+
+/** The signing secret; the development default is refused in production. */
+export function jwtSecret(env: SharedEnv): string {
+  if (env.NODE_ENV === 'production' && (!env.JWT_SECRET || env.JWT_SECRET === DEVELOPMENT_JWT_SECRET)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  - JWT_SECRET: must be set (and not the development default) when NODE_ENV=production',
+    );
+  }
+  return env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET;
+}
+
+/** Runs a service's main; bad configuration ends the process with a clear message, not a stack. */
+export async function runMain(main: () => Promise<unknown>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  }
+}

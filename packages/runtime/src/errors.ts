@@ -1,0 +1,90 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { logger } from './logger.js';
+
+/** Every refusal the shop gives, as a stable `extensions.code` (see API.md). */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'INVALID_INPUT'
+  | 'BOOK_NOT_FOUND'
+  | 'BOOK_ALREADY_EXISTS'
+  | 'OUT_OF_STOCK'
+  | 'ORDER_NOT_FOUND'
+  | 'ORDER_NOT_CANCELLABLE'
+  | 'DELIVERY_NOT_FOUND'
+  | 'REVIEW_NOT_ALLOWED'
+  | 'RESERVATION_RELEASED'
+  | 'SERVICE_UNAVAILABLE';
+
+/** A refusal with a code and a sentence a person can act on. Thrown by domain code. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DomainError';
+  }
+}
+
+export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;
+
+/** GraphQL's own refusals (parse, validation, variable coercion) keep their codes. */
+const GRAPHQL_OWN_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+/**
+ * The one place where errors become responses: domain errors keep their code and message,
+ * GraphQL's own errors pass, and anything else becomes INTERNAL_SERVER_ERROR with the detail
+ * in the log only — no stack trace or SQL ever reaches a caller.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof DomainError) {
+    return {
+      message: original.message,
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { ...original.details, code: original.code },
+    };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && (GRAPHQL_OWN_CODES.has(code) || isKnownCode(code))) {
+    const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  logger.error({ err: original }, 'unexpected error while executing an operation');
+  return {
+    message: 'Something went wrong on our side. Please try again.',
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
+}
+
+const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'UNAUTHENTICATED', 'FORBIDDEN', 'INVALID_INPUT', 'BOOK_NOT_FOUND', 'BOOK_ALREADY_EXISTS',
+  'OUT_OF_STOCK', 'ORDER_NOT_FOUND', 'ORDER_NOT_CANCELLABLE', 'DELIVERY_NOT_FOUND',
+  'REVIEW_NOT_ALLOWED', 'RESERVATION_RELEASED', 'SERVICE_UNAVAILABLE',
+]);
+
+/** True for the shop's own codes (also when they arrive from a subgraph through the router). */
+export function isKnownCode(code: string): code is ErrorCode {
+  return KNOWN_CODES.has(code);
+}
+
+/** A GraphQLError with a code, for refusals outside resolvers (context creation). */
+export function graphQLError(code: ErrorCode, message: string, httpStatus?: number): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code, ...(httpStatus ? { http: { status: httpStatus } } : {}) },
+  });
+}

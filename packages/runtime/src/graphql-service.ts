@@ -1,0 +1,188 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  ApolloServer,
+  HeaderMap,
+  type ApolloServerOptionsWithGateway,
+  type ApolloServerPlugin,
+  type BaseContext,
+} from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
+import { bearerToken, verifyToken, type Viewer } from './auth.js';
+import { DomainError, formatError, graphQLError } from './errors.js';
+import { Health, writeJson, type ReadinessCheck } from './health.js';
+import { logger } from './logger.js';
+import { correlationIdFrom, runWithRequest, type RequestMeta } from './request-context.js';
+
+/** What every resolver of every service receives. */
+export interface ServiceContext extends BaseContext {
+  viewer: Viewer | null;
+  request: RequestMeta;
+}
+
+export interface GraphQLServiceOptions {
+  name: string;
+  port: number;
+  host?: string;
+  /** A subgraph serves a schema; the router serves a gateway. */
+  apollo: { schema: GraphQLSchema } | { gateway: ApolloServerOptionsWithGateway<ServiceContext>['gateway'] };
+  jwtSecret: string;
+  readiness?: ReadinessCheck[];
+  plugins?: ApolloServerPlugin<ServiceContext>[];
+  /** How long a draining server waits for in-flight requests. */
+  shutdownGraceMs?: number;
+  /** Called after the HTTP server has drained: close databases, brokers. */
+  onStop?: () => Promise<void>;
+  /** Called before requests are served, e.g. to attach a WebSocket server to the same port. */
+  onListening?: (server: Server) => void;
+}
+
+export interface RunningService {
+  name: string;
+  port: number;
+  url: string;
+  httpServer: Server;
+  health: Health;
+  /** Stops being ready, drains in-flight requests, then closes everything. Idempotent. */
+  stop: () => Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new DomainError('INVALID_INPUT', 'The request body is larger than 1 MiB.');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function headerMapOf(request: IncomingMessage): HeaderMap {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return headers;
+}
+
+function requestMetaOf(request: IncomingMessage): RequestMeta {
+  const header = (name: string) => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const traceparent = header('traceparent');
+  const authorization = header('authorization');
+  return {
+    correlationId: correlationIdFrom(header('x-correlation-id')),
+    ...(traceparent ? { traceparent } : {}),
+    ...(authorization ? { authorization } : {}),
+  };
+}
+
+/** Resolves the caller from the request's bearer token; a bad token refuses the whole request. */
+export async function viewerOf(meta: RequestMeta, secret: string): Promise<Viewer | null> {
+  try {
+    const token = bearerToken(meta.authorization);
+    if (!token) return null;
+    const { subject, role } = await verifyToken(token, secret);
+    return { subject, role };
+  } catch (error) {
+    if (error instanceof DomainError) throw graphQLError(error.code, error.message, 401);
+    throw error;
+  }
+}
+
+/**
+ * One HTTP server per service: GraphQL on /graphql (Apollo Server 5, no framework), /healthz,
+ * /readyz, a correlation id on every request and response, and a graceful drain on stop().
+ */
+export async function startGraphQLService(options: GraphQLServiceOptions): Promise<RunningService> {
+  const health = new Health([...(options.readiness ?? [])]);
+  const httpServer = createServer();
+  const apollo = new ApolloServer<ServiceContext>({
+    ...options.apollo,
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? 10_000 }),
+      ...(options.plugins ?? [ApolloServerPluginLandingPageDisabled()]),
+    ],
+  });
+  await apollo.start();
+
+  async function handleGraphQL(request: IncomingMessage, response: ServerResponse, meta: RequestMeta, url: URL) {
+    const body = request.method === 'POST' ? await readBody(request) : '';
+    const headers = headerMapOf(request);
+    let parsedBody: unknown = body;
+    if (headers.get('content-type')?.startsWith('application/json') && body) {
+      try {
+        parsedBody = JSON.parse(body);
+      } catch {
+        writeJson(response, 400, { errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+        return;
+      }
+    }
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body: parsedBody },
+      context: async () => ({ viewer: await viewerOf(meta, options.jwtSecret), request: meta }),
+    });
+    for (const [key, value] of result.headers) response.setHeader(key, value);
+    response.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      response.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) response.write(chunk);
+    response.end();
+  }
+
+  httpServer.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const meta = requestMetaOf(request);
+    response.setHeader('x-correlation-id', meta.correlationId);
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    runWithRequest(meta, async () => {
+      try {
+        if (url.pathname === '/healthz') return health.writeLiveness(response);
+        if (url.pathname === '/readyz') return await health.writeReadiness(response);
+        if (url.pathname === '/graphql' || url.pathname === '/') return await handleGraphQL(request, response, meta, url);
+        writeJson(response, 404, { error: 'not found' });
+      } catch (error) {
+        if (error instanceof DomainError) {
+          writeJson(response, 413, { errors: [{ message: error.message, extensions: { code: error.code } }] });
+          return;
+        }
+        logger.error({ err: error }, 'request failed');
+        if (!response.headersSent) writeJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+        else response.destroy();
+      }
+    });
+  });
+
+  options.onListening?.(httpServer);
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port, options.host ?? '0.0.0.0', () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  logger.info({ service: options.name, port }, `${options.name} listening on :${port}`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      health.startDraining();
+      await apollo.stop(); // closes the listener and drains in-flight requests (bounded by the grace period)
+      await options.onStop?.();
+      health.stop();
+      logger.info({ service: options.name }, `${options.name} stopped`);
+    })());
+
+  return { name: options.name, port, url: `http://127.0.0.1:${port}/graphql`, httpServer, health, stop };
+}

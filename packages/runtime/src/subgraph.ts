@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { parse, type DocumentNode } from 'graphql';
+import { startGraphQLService, type GraphQLServiceOptions, type RunningService, type ServiceContext } from './graphql-service.js';
+
+/** Reads a subgraph's SDL file (src/schema.graphql, beside the code). */
+export function loadTypeDefs(file: URL): DocumentNode {
+  return parse(readFileSync(file, 'utf8'));
+}
+
+export interface SubgraphOptions extends Omit<GraphQLServiceOptions, 'apollo'> {
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<ServiceContext>;
+}
+
+/** Starts one federation 2 subgraph on the shared service runtime. */
+// buildSubgraphSchema types resolvers with an `unknown` context; ours all take ServiceContext.
+export function startSubgraph({ typeDefs, resolvers, ...options }: SubgraphOptions): Promise<RunningService> {
+  return startGraphQLService({ ...options, apollo: { schema: buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }) } });
+}
+
+export type { GraphQLResolverMap };

@@ -1,0 +1,3 @@
+export * from './databases.js';
+export * from './graphql.js';
+export { prepareTemplates } from './templates.js';

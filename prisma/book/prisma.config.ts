@@ -1,0 +1,3 @@
+import { postgresPrismaConfig } from '../config/prisma-configs.ts';
+
+export default postgresPrismaConfig('book', import.meta.dirname);

@@ -1,0 +1,36 @@
+import path from 'node:path';
+import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
+import { defineConfig } from 'prisma/config';
+import type { PostgresContext, SqliteContext } from '../src/contexts.ts';
+import { postgresDatabaseUrl, sqliteDatabaseUrl } from '../src/database-urls.ts';
+import { pgMigrationAdapter } from './pg-migration-adapter.ts';
+
+/*
+ * Prisma configs for the CLI (generate, migrate). Prisma 6 runs offline only with the JavaScript
+ * schema engine and a driver adapter. DATABASE_URL must always have a value, or `generate` tries
+ * to download a native engine; the defaults only matter for `generate`, which does not connect.
+ */
+
+export function postgresPrismaConfig(context: PostgresContext, dir: string) {
+  process.env.DATABASE_URL ??= postgresDatabaseUrl(context);
+  const url = process.env.DATABASE_URL;
+  return defineConfig({
+    experimental: { adapter: true },
+    engine: 'js',
+    schema: path.join(dir, 'schema.prisma'),
+    migrations: { path: path.join(dir, 'migrations') },
+    adapter: async () => pgMigrationAdapter(url),
+  });
+}
+
+export function sqlitePrismaConfig(context: SqliteContext, dir: string) {
+  process.env.DATABASE_URL ??= sqliteDatabaseUrl(context);
+  const url = process.env.DATABASE_URL;
+  return defineConfig({
+    experimental: { adapter: true },
+    engine: 'js',
+    schema: path.join(dir, 'schema.prisma'),
+    migrations: { path: path.join(dir, 'migrations') },
+    adapter: async () => new PrismaBetterSQLite3({ url }),
+  });
+}

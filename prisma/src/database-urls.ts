@@ -1,0 +1,21 @@
+import path from 'node:path';
+import type { PostgresContext, SqliteContext } from './contexts.js';
+import { databaseUrl } from './postgres-admin.js';
+
+/**
+ * Where each context's database lives (DECISIONS.md): `<CONTEXT>_DATABASE_URL` wins; otherwise
+ * database `bookshop_<context>` on the server named by POSTGRES_URL, and `<DATA_DIR>/<context>.db`
+ * for the SQLite contexts.
+ */
+export const DEFAULT_POSTGRES_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+export function postgresDatabaseUrl(context: PostgresContext, env: NodeJS.ProcessEnv = process.env): string {
+  return (
+    env[`${context.toUpperCase()}_DATABASE_URL`] ??
+    databaseUrl(env.POSTGRES_URL ?? DEFAULT_POSTGRES_URL, `bookshop_${context}`)
+  );
+}
+
+export function sqliteDatabaseUrl(context: SqliteContext, env: NodeJS.ProcessEnv = process.env): string {
+  return env[`${context.toUpperCase()}_DATABASE_URL`] ?? `file:${path.resolve(env.DATA_DIR ?? '.data', `${context}.db`)}`;
+}

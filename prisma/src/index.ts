@@ -1,0 +1,4 @@
+export * from './contexts.js';
+export { migrateDeploy } from './migrate.js';
+export { databaseExists, databaseUrl, dropDatabase, ensureDatabase } from './postgres-admin.js';
+export * from './database-urls.js';

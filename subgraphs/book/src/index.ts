@@ -1,0 +1,2 @@
+export { bookConfig, type BookConfig } from './config.js';
+export { startBookService } from './service.js';

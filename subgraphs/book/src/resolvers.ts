@@ -1,0 +1,51 @@
+import { bounds, pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
+import { z } from 'zod';
+import type { BookDatabase } from './database.js';
+import { findBook, findBookByTitle, listBooks, registerBook, restockBook } from './domain/catalogue.js';
+import { releaseStock, reserveStock } from './domain/stock.js';
+
+const registerBookInput = z.object({
+  title: bounds.title,
+  author: bounds.author,
+  publisher: bounds.publisher,
+  stock: bounds.stock,
+});
+const restockArgs = z.object({ bookId: bounds.id, quantity: bounds.quantity });
+const reserveArgs = z.object({ orderId: bounds.id, title: bounds.title, quantity: bounds.quantity });
+const releaseArgs = z.object({ orderId: bounds.id });
+
+/** A malformed id names no book: answer "none" rather than an error. */
+const isId = (id: string) => bounds.id.safeParse(id).success;
+
+export function createResolvers(db: BookDatabase): GraphQLResolverMap<ServiceContext> {
+  return {
+    Query: {
+      books: (_: unknown, args: unknown) => listBooks(db, parseInput(pageArgs, args)),
+      book: (_: unknown, { id }: { id: string }) => (isId(id) ? findBook(db, id) : null),
+      bookByTitle: (_: unknown, { title }: { title: string }) => findBookByTitle(db, title.trim()),
+    },
+    Mutation: {
+      registerBook: (_: unknown, { input }: { input: unknown }, { viewer }: ServiceContext) => {
+        requireRole(viewer, 'staff');
+        return registerBook(db, parseInput(registerBookInput, input));
+      },
+      restockBook: async (_: unknown, args: unknown, { viewer }: ServiceContext) => {
+        requireRole(viewer, 'staff');
+        const { bookId, quantity } = parseInput(restockArgs, args);
+        return restockBook(db, bookId, quantity);
+      },
+      reserveStock: (_: unknown, args: unknown, { viewer }: ServiceContext) => {
+        requireRole(viewer, 'service');
+        const { orderId, title, quantity } = parseInput(reserveArgs, args);
+        return reserveStock(db, orderId, title, quantity);
+      },
+      releaseStock: (_: unknown, args: unknown, { viewer }: ServiceContext) => {
+        requireRole(viewer, 'service');
+        return releaseStock(db, parseInput(releaseArgs, args).orderId);
+      },
+    },
+    Book: {
+      __resolveReference: (reference: { id: string }) => (isId(reference.id) ? findBook(db, reference.id) : null),
+    },
+  };
+}
