@@ -21,7 +21,7 @@ const encode = (secret: string) => new TextEncoder().encode(secret);
 export async function signToken(
   viewer: Viewer,
   secret: string,
-  options: { expiresIn?: string | number } = {},
+  options: { expiresIn?: string } = {},
 ): Promise<string> {
   return new SignJWT({ role: viewer.role })
     .setProtectedHeader({ alg: 'HS256', kid: TOKEN_KEY_ID })
@@ -76,4 +76,20 @@ export function requireRole(viewer: Viewer | null, ...roles: Role[]): Viewer {
     throw new DomainError('FORBIDDEN', `This needs the role ${roles.join(' or ')}; you are ${viewer.role}.`);
   }
   return viewer;
+}
+
+/**
+ * A service's own token for calls to other services (role `service`), minted on first use and
+ * renewed well before it expires.
+ */
+export function serviceToken(service: string, secret: string): () => Promise<string> {
+  const lifetimeSeconds = 3600;
+  let current: { token: string; renewAt: number } | undefined;
+  return async () => {
+    if (!current || Date.now() >= current.renewAt) {
+      const token = await signToken({ subject: service, role: 'service' }, secret, { expiresIn: `${lifetimeSeconds}s` });
+      current = { token, renewAt: Date.now() + (lifetimeSeconds / 2) * 1000 };
+    }
+    return current.token;
+  };
 }

@@ -48,3 +48,21 @@ export async function runMain(main: () => Promise<unknown>): Promise<void> {
     process.exit(1);
   }
 }
+
+/** What every service's start needs, whatever else it reads. */
+export interface ServiceConfig {
+  port: number;
+  jwtSecret: string;
+  shutdownGraceMs: number;
+}
+
+/** Reads the shared settings plus a service's own (`extra`), validated together. */
+export function readServiceEnv<S extends z.ZodRawShape>(
+  defaultPort: number,
+  extra: S,
+  env: NodeJS.ProcessEnv = process.env,
+): ServiceConfig & { env: z.infer<z.ZodObject<S>> } {
+  const shared = readEnv(sharedEnv.extend({ PORT: port(defaultPort) }), env);
+  const own = readEnv(z.object(extra), env);
+  return { port: shared.PORT, jwtSecret: jwtSecret(shared), shutdownGraceMs: shared.SHUTDOWN_GRACE_MS, env: own };
+}

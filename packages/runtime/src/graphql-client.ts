@@ -8,7 +8,16 @@ export interface GraphQLResponse<TData> {
 /** A transport failure (connection refused, a non-GraphQL answer): the call's outcome is unknown. */
 export class TransportError extends Error {
   override name = 'TransportError';
+  /** The request never reached the server, so repeating it is safe even for non-idempotent calls. */
+  readonly connectionRefused: boolean;
+
+  constructor(message: string, options: { cause?: unknown; connectionRefused?: boolean } = {}) {
+    super(message, { cause: options.cause });
+    this.connectionRefused = options.connectionRefused ?? false;
+  }
 }
+
+const causeCode = (error: unknown) => ((error as { cause?: { code?: string } }).cause?.code ?? '');
 
 /**
  * Posts one GraphQL operation to another service, carrying the current request's correlation id
@@ -29,7 +38,10 @@ export async function postGraphQL<TData>(
     });
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    throw new TransportError(`could not reach ${url}: ${(error as Error).message}`, { cause: error });
+    throw new TransportError(`could not reach ${url}: ${(error as Error).message}`, {
+      cause: error,
+      connectionRefused: causeCode(error) === 'ECONNREFUSED',
+    });
   }
   const text = await response.text();
   try {

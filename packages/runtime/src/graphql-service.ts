@@ -8,7 +8,6 @@ import {
   type BaseContext,
 } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { bearerToken, verifyToken, type Viewer } from './auth.js';
 import { DomainError, formatError, graphQLError } from './errors.js';
@@ -110,7 +109,7 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? 10_000 }),
-      ...(options.plugins ?? [ApolloServerPluginLandingPageDisabled()]),
+      ...(options.plugins ?? []),
     ],
   });
   await apollo.start();

@@ -81,3 +81,9 @@ export function writeJson(response: ServerResponse, status: number, body: unknow
   });
   response.end(payload);
 }
+
+/** Readiness of a service's own database: one trivial query answers. */
+export const databaseReadiness = (db: { $queryRawUnsafe(query: string): Promise<unknown> }): ReadinessCheck => ({
+  name: 'database',
+  check: async () => void (await db.$queryRawUnsafe('SELECT 1')),
+});

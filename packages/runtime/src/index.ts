@@ -10,3 +10,4 @@ export * from './request-context.js';
 export * from './shutdown.js';
 export * from './bounds.js';
 export * from './subgraph.js';
+export * from './sqlite.js';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type DocumentNode } from 'graphql';
@@ -17,7 +18,12 @@ export interface SubgraphOptions extends Omit<GraphQLServiceOptions, 'apollo'> {
 /** Starts one federation 2 subgraph on the shared service runtime. */
 // buildSubgraphSchema types resolvers with an `unknown` context; ours all take ServiceContext.
 export function startSubgraph({ typeDefs, resolvers, ...options }: SubgraphOptions): Promise<RunningService> {
-  return startGraphQLService({ ...options, apollo: { schema: buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }) } });
+  return startGraphQLService({
+    ...options,
+    apollo: { schema: buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }) },
+    // No usage reporting to Apollo's cloud and no landing page: only the router faces people.
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), ...(options.plugins ?? [])],
+  });
 }
 
 export type { GraphQLResolverMap };

@@ -1,4 +1,4 @@
-import { loadTypeDefs, startSubgraph, type RunningService } from '@bookshop/runtime';
+import { databaseReadiness, loadTypeDefs, startSubgraph, type RunningService } from '@bookshop/runtime';
 import type { BookConfig } from './config.js';
 import { createBookDatabase } from './database.js';
 import { createResolvers } from './resolvers.js';
@@ -15,7 +15,7 @@ export async function startBookService(config: BookConfig): Promise<RunningServi
     resolvers: createResolvers(db),
     jwtSecret: config.jwtSecret,
     shutdownGraceMs: config.shutdownGraceMs,
-    readiness: [{ name: 'database', check: async () => void (await db.$queryRaw`SELECT 1`) }],
+    readiness: [databaseReadiness(db)],
     onStop: () => db.$disconnect(),
   });
 }

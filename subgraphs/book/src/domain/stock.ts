@@ -6,51 +6,62 @@ type Transaction = Prisma.TransactionClient;
 
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 10_000 };
 
-const isUniqueViolation = (error: unknown) =>
-  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+/** A unique-key violation, from a model query (P2002) or a raw one (P2010 with the driver's kind). */
+function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  if (error.code === 'P2002') return true;
+  const cause = (error.meta as { driverAdapterError?: { cause?: { kind?: string } } } | undefined)?.driverAdapterError?.cause;
+  return error.code === 'P2010' && cause?.kind === 'UniqueConstraintViolation';
+}
 
 /** A repeated call for an order answers from its reservation row, and never takes stock twice. */
-function answerFromExisting(reservation: { status: 'RESERVED' | 'RELEASED' } & object) {
+function answerFromExisting<R extends { status: 'RESERVED' | 'RELEASED' }>(reservation: R): R {
   if (reservation.status === 'RELEASED') {
     throw new DomainError('RESERVATION_RELEASED', 'This order was already released; it cannot reserve stock again.');
   }
   return reservation;
 }
 
+interface Reservation {
+  orderId: string;
+  bookId: string | null;
+  quantity: number;
+  status: 'RESERVED' | 'RELEASED';
+}
+
 /**
- * Takes `quantity` copies of the book titled `title` for `orderId`.
- *
- * The reservation row is claimed first (its primary key is the order id, so a concurrent repeat
- * waits for us and then finds it), then stock is taken with one conditional update
- * (`stock >= quantity`): never read-then-write, so stock cannot go below zero under any load.
- * When there are not enough copies the transaction rolls back and nothing changes.
+ * Takes `quantity` copies of the book titled `title` for `orderId`, in one SQL statement (so one
+ * atomic transaction, and the book row is locked for microseconds, not for round trips):
+ * the conditional update `stock >= quantity` takes the copies — never read-then-write, so stock
+ * cannot go below zero under any load — only if the order has no reservation yet, and the same
+ * statement records the reservation. A concurrent repeat for the same order fails on the
+ * reservation's primary key and rolls back whole, then answers from the winner's row.
+ * When nothing was taken, the refusal is classified afterwards; it changed nothing.
  */
-export async function reserveStock(db: BookDatabase, orderId: string, title: string, quantity: number) {
+export async function reserveStock(db: BookDatabase, orderId: string, title: string, quantity: number): Promise<Reservation> {
+  let taken: Reservation[];
   try {
-    return await db.$transaction(async (tx: Transaction) => {
-      const existing = await tx.stockReservation.findUnique({ where: { orderId } });
-      if (existing) return answerFromExisting(existing);
-      const book = await tx.book.findUnique({ where: { title }, select: { id: true } });
-      if (!book) throw new DomainError('BOOK_NOT_FOUND', `The shop has no book titled "${title}".`);
-      const reservation = await tx.stockReservation.create({
-        data: { orderId, bookId: book.id, quantity, status: 'RESERVED' },
-      });
-      const taken = await tx.book.updateMany({
-        where: { id: book.id, stock: { gte: quantity } },
-        data: { stock: { decrement: quantity } },
-      });
-      if (taken.count === 0) {
-        throw new DomainError('OUT_OF_STOCK', `Not enough copies of "${title}" in stock for ${quantity}.`);
-      }
-      return reservation;
-    }, TRANSACTION_OPTIONS);
+    taken = await db.$queryRaw<Reservation[]>`
+      WITH taken AS (
+        UPDATE "Book" SET stock = stock - ${quantity}
+        WHERE title = ${title} AND stock >= ${quantity}
+          AND NOT EXISTS (SELECT 1 FROM "StockReservation" WHERE "orderId" = ${orderId})
+        RETURNING id
+      )
+      INSERT INTO "StockReservation" ("orderId", "bookId", quantity, status, "updatedAt")
+      SELECT ${orderId}, id, ${quantity}, 'RESERVED'::"ReservationStatus", now() FROM taken
+      RETURNING "orderId", "bookId"::text AS "bookId", quantity, status::text AS status`;
   } catch (error) {
-    // A concurrent call for the same order committed first: answer as it did.
-    if (isUniqueViolation(error)) {
-      return answerFromExisting(await db.stockReservation.findUniqueOrThrow({ where: { orderId } }));
-    }
-    throw error;
+    if (!isUniqueViolation(error)) throw error;
+    taken = [];
   }
+  if (taken[0]) return taken[0];
+
+  const existing = await db.stockReservation.findUnique({ where: { orderId } });
+  if (existing) return answerFromExisting(existing);
+  const book = await db.book.findUnique({ where: { title }, select: { id: true } });
+  if (!book) throw new DomainError('BOOK_NOT_FOUND', `The shop has no book titled "${title}".`);
+  throw new DomainError('OUT_OF_STOCK', `Not enough copies of "${title}" in stock for ${quantity}.`);
 }
 
 /**

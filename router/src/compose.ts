@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { composeServices } from '@apollo/composition';
+import { parse } from 'graphql';
+import { SUBGRAPHS, defaultSubgraphUrl } from './subgraphs.js';
+
+/** Where the committed supergraph lives; the router loads it at start. */
+export const SUPERGRAPH_FILE = new URL('../supergraph.graphql', import.meta.url);
+
+const schemaFileOf = (name: string) => new URL(`../../subgraphs/${name}/src/schema.graphql`, import.meta.url);
+
+/** Composes the subgraphs' SDL files into the supergraph SDL the router serves. */
+export function composeSupergraph(): string {
+  const result = composeServices(
+    SUBGRAPHS.map(({ name, port }) => ({
+      name,
+      url: defaultSubgraphUrl(port),
+      typeDefs: parse(readFileSync(schemaFileOf(name), 'utf8')),
+    })),
+  );
+  if (result.errors) {
+    throw new Error(`The subgraphs do not compose:\n${result.errors.map((error) => `  - ${error.message}`).join('\n')}`);
+  }
+  return result.supergraphSdl;
+}
+
+export const loadSupergraph = () => readFileSync(SUPERGRAPH_FILE, 'utf8');

@@ -1,0 +1,2 @@
+export { deliveryConfig, type DeliveryConfig } from './config.js';
+export { startDeliveryService } from './service.js';

@@ -1,0 +1,27 @@
+import { bounds, pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
+import { z } from 'zod';
+import type { Delivery, DeliveryDatabase } from './database.js';
+import { findDelivery, findDeliveryOfOrder, listDeliveries } from './domain/shipments.js';
+
+const deliveriesArgs = pageArgs.extend({ status: z.enum(['PREPARING', 'DELIVERED', 'CANCELLED']).nullish() });
+const isId = (id: string) => bounds.id.safeParse(id).success;
+
+export function createResolvers(db: DeliveryDatabase): GraphQLResolverMap<ServiceContext> {
+  return {
+    Query: {
+      deliveries: (_: unknown, args: unknown, { viewer }: ServiceContext) => {
+        requireRole(viewer, 'courier', 'staff');
+        const { status, ...page } = parseInput(deliveriesArgs, args);
+        return listDeliveries(db, status, page);
+      },
+    },
+    Delivery: {
+      __resolveReference: ({ id }: { id: string }) => (isId(id) ? findDelivery(db, id) : null),
+      // The order subgraph decides who may see the order itself.
+      order: (delivery: Delivery) => ({ __typename: 'Order', id: delivery.orderId }),
+    },
+    Order: {
+      delivery: ({ id }: { id: string }) => (isId(id) ? findDeliveryOfOrder(db, id) : null),
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { myPageConfig, type MyPageConfig } from './config.js';
+export { startMyPageService } from './service.js';

@@ -1,0 +1,17 @@
+/**
+ * What the order saga needs from the book context. The implementation is a synchronous call
+ * (stock-client.ts); the saga only knows these outcomes:
+ * - resolves: the copies are held for the order;
+ * - rejects with a DomainError: book answered (OUT_OF_STOCK, BOOK_NOT_FOUND) or the call was
+ *   refused before it left (SERVICE_UNAVAILABLE) — either way nothing is held;
+ * - rejects with StockOutcomeUnknown: the call may or may not have reserved (timeout, lost
+ *   connection), so the saga must compensate.
+ */
+export interface StockReservations {
+  reserve(request: { orderId: string; title: string; quantity: number }): Promise<{ bookId: string }>;
+  release(orderId: string): Promise<void>;
+}
+
+export class StockOutcomeUnknown extends Error {
+  override name = 'StockOutcomeUnknown';
+}

@@ -1,0 +1,2 @@
+export { orderConfig, type OrderConfig } from './config.js';
+export { startOrderService } from './service.js';

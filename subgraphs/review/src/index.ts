@@ -1,0 +1,2 @@
+export { reviewConfig, type ReviewConfig } from './config.js';
+export { startReviewService } from './service.js';

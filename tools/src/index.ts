@@ -1,0 +1,3 @@
+export * from './child-process.js';
+export * from './free-port.js';
+export * from './launch-shop.js';

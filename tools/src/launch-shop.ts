@@ -1,0 +1,85 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnManaged, waitUntilReady, type ManagedProcess } from './child-process.js';
+
+export const SERVICE_NAMES = ['book', 'order', 'delivery', 'review', 'mypage'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ShopLayout {
+  ports: Record<ServiceName | 'router', number>;
+  /** Each context's database URL (PostgreSQL or SQLite file). */
+  databaseUrls: Record<ServiceName, string>;
+  natsUrl?: string;
+  /** Extra environment for every service (JWT_SECRET, NODE_ENV, LOG_LEVEL, …). */
+  env?: NodeJS.ProcessEnv;
+  /** `dist`: the compiled services (pnpm start); `source`: TypeScript through tsx (tests). */
+  mode: 'dist' | 'source';
+  onLine?: (service: string, line: string) => void;
+}
+
+export interface RunningShop {
+  routerUrl: string;
+  urls: Record<ServiceName | 'router', string>;
+  processes: Record<ServiceName | 'router', ManagedProcess>;
+  /** Stops the router first (no new work), then the subgraphs, each gracefully. */
+  stop: () => Promise<void>;
+}
+
+const graphqlUrl = (port: number) => `http://127.0.0.1:${port}/graphql`;
+
+function entryOf(service: ServiceName | 'router', mode: ShopLayout['mode']): { command: string; args: string[] } {
+  const folder = service === 'router' ? 'router' : path.join('subgraphs', service);
+  if (mode === 'dist') return { command: process.execPath, args: [path.join(repoRoot, folder, 'dist', 'main.js')] };
+  return {
+    command: process.execPath,
+    args: ['--import', 'tsx', '--conditions=source', path.join(repoRoot, folder, 'src', 'main.ts')],
+  };
+}
+
+/** Starts the five subgraphs, waits until each is ready, then the router in front of them. */
+export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
+  const urls = Object.fromEntries(
+    Object.entries(layout.ports).map(([name, port]) => [name, graphqlUrl(port)]),
+  ) as RunningShop['urls'];
+  const processes = {} as RunningShop['processes'];
+  const start = (service: ServiceName | 'router', env: NodeJS.ProcessEnv) => {
+    const { command, args } = entryOf(service, layout.mode);
+    const managed = spawnManaged({
+      name: service,
+      command,
+      args,
+      cwd: repoRoot,
+      env: { ...process.env, ...layout.env, ...env, SERVICE_NAME: service },
+      ...(layout.onLine ? { onLine: (line: string) => layout.onLine!(service, line) } : {}),
+    });
+    processes[service] = managed;
+    return waitUntilReady(`http://127.0.0.1:${layout.ports[service]}/readyz`, managed);
+  };
+  const stop = async () => {
+    await processes.router?.stop();
+    await Promise.all(SERVICE_NAMES.map((name) => processes[name]?.stop()));
+  };
+
+  try {
+    await Promise.all(
+      SERVICE_NAMES.map((service) =>
+        start(service, {
+          PORT: String(layout.ports[service]),
+          [`${service.toUpperCase()}_DATABASE_URL`]: layout.databaseUrls[service],
+          SUBGRAPH_URL_BOOK: urls.book,
+          ...(layout.natsUrl ? { NATS_URL: layout.natsUrl } : {}),
+        }),
+      ),
+    );
+    await start('router', {
+      ROUTER_PORT: String(layout.ports.router),
+      ...Object.fromEntries(SERVICE_NAMES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, urls[name]])),
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { routerUrl: urls.router, urls, processes, stop };
+}
