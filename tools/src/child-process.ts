@@ -26,6 +26,8 @@ export function spawnManaged(options: SpawnOptions): ManagedProcess {
     cwd: options.cwd,
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C reaches only the supervisor, which stops children in order.
+    detached: true,
   });
   const onLine = options.onLine ?? ((line: string) => process.stdout.write(`[${options.name}] ${line}\n`));
   for (const stream of [child.stdout, child.stderr]) {

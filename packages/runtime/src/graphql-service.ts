@@ -107,6 +107,8 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
     ...options.apollo,
     formatError,
     includeStacktraceInErrorResponses: false,
+    // Signals are ours to handle (stopOnSignals): Apollo's own handler would re-raise the signal.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? 10_000 }),
       ...(options.plugins ?? []),
@@ -171,7 +173,7 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
     });
   });
   const { port } = httpServer.address() as AddressInfo;
-  logger.info({ service: options.name, port }, `${options.name} listening on :${port}`);
+  logger.info({ port }, `${options.name} listening on :${port}`);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -180,7 +182,7 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
       await apollo.stop(); // closes the listener and drains in-flight requests (bounded by the grace period)
       await options.onStop?.();
       health.stop();
-      logger.info({ service: options.name }, `${options.name} stopped`);
+      logger.info(`${options.name} stopped`);
     })());
 
   return { name: options.name, port, url: `http://127.0.0.1:${port}/graphql`, httpServer, health, stop };

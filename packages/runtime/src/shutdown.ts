@@ -12,11 +12,11 @@ export function stopOnSignals(stops: Array<() => Promise<void>>, forceAfterMs = 
       process.exit(1);
     }
     stopping = true;
-    logger.info({ signal }, 'stopping: draining in-flight work');
     setTimeout(() => {
       logger.error('stop took too long: exiting');
       process.exit(1);
     }, forceAfterMs).unref();
+    logger.info({ signal }, 'stopping: draining in-flight work');
     (async () => {
       for (const stop of stops) await stop();
     })().then(

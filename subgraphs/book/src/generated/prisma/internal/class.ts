@@ -27,10 +27,10 @@ const config: runtime.GetPrismaClientConfig = {
       "fromEnvVar": null
     },
     "config": {
-      "importFileExtension": "js",
-      "engineType": "client",
       "runtime": "nodejs",
-      "moduleFormat": "esm"
+      "engineType": "client",
+      "moduleFormat": "esm",
+      "importFileExtension": "js"
     },
     "binaryTargets": [
       {

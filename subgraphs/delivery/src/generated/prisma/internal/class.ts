@@ -27,10 +27,10 @@ const config: runtime.GetPrismaClientConfig = {
       "fromEnvVar": null
     },
     "config": {
-      "runtime": "nodejs",
+      "engineType": "client",
       "moduleFormat": "esm",
-      "importFileExtension": "js",
-      "engineType": "client"
+      "runtime": "nodejs",
+      "importFileExtension": "js"
     },
     "binaryTargets": [
       {

@@ -27,10 +27,10 @@ const config: runtime.GetPrismaClientConfig = {
       "fromEnvVar": null
     },
     "config": {
-      "engineType": "client",
+      "moduleFormat": "esm",
       "importFileExtension": "js",
       "runtime": "nodejs",
-      "moduleFormat": "esm"
+      "engineType": "client"
     },
     "binaryTargets": [
       {

@@ -28,8 +28,8 @@ const config: runtime.GetPrismaClientConfig = {
     },
     "config": {
       "engineType": "client",
-      "importFileExtension": "js",
       "runtime": "nodejs",
+      "importFileExtension": "js",
       "moduleFormat": "esm"
     },
     "binaryTargets": [

@@ -27,10 +27,10 @@ const config: runtime.GetPrismaClientConfig = {
       "fromEnvVar": null
     },
     "config": {
+      "runtime": "nodejs",
       "moduleFormat": "esm",
       "engineType": "client",
-      "importFileExtension": "js",
-      "runtime": "nodejs"
+      "importFileExtension": "js"
     },
     "binaryTargets": [
       {

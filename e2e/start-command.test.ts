@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { graphql } from '@bookshop/testing';
+import { portInUse } from '@bookshop/tools';
+import { afterAll, expect, it } from 'vitest';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bookshop-start-'));
+chmodSync(dataDir, 0o755); // as root, the embedded PostgreSQL runs as the postgres user and must reach its folder
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+/** Every live process that carries our marker in its environment: what `pnpm start` started. */
+function processesCarrying(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(marker)) pids.push(Number(entry));
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+  return pids;
+}
+
+/** A block of ports (router … router+22) with nothing listening on the ones the shop uses. */
+async function freePortBlock(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const used = [0, 1, 2, 3, 4, 5, 10, 22].map((offset) => base + offset);
+    if (!(await Promise.all(used.map(portInUse))).some(Boolean)) return base;
+  }
+  throw new Error('no free block of ports');
+}
+
+it('`pnpm start` starts the whole shop, answers through the router, and leaves no process behind on SIGTERM', async () => {
+  const routerPort = await freePortBlock();
+  const marker = `BOOKSHOP_RUN_ID=${randomUUID()}`;
+  const env = { ...process.env, ROUTER_PORT: String(routerPort), DATA_DIR: dataDir, [marker.split('=')[0]!]: marker.split('=')[1] };
+  delete env.POSTGRES_URL; // the newcomer's path: an embedded PostgreSQL
+  delete env.NATS_URL; // and a nats-server from the PATH
+  delete env.NODE_ENV;
+  const output: string[] = [];
+  const shop = spawn('pnpm', ['start'], { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  shop.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  shop.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => shop.once('exit', resolve));
+
+  try {
+    const ready = `http://127.0.0.1:${routerPort}/readyz`;
+    const deadline = Date.now() + 240_000;
+    for (;;) {
+      const answer = await fetch(ready).catch(() => undefined);
+      if (answer?.ok) break;
+      if (shop.exitCode !== null || Date.now() > deadline) throw new Error(`the shop did not become ready:\n${output.join('')}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const result = await graphql(`http://127.0.0.1:${routerPort}/graphql`, '{ books { id title stock } }');
+    expect(result).toMatchObject({ status: 200, data: { books: [] } });
+    expect(processesCarrying(marker).length).toBeGreaterThanOrEqual(8); // 6 services, NATS, PostgreSQL, …
+  } finally {
+    if (shop.exitCode === null) {
+      process.kill(-shop.pid!, 'SIGTERM'); // what a terminal's Ctrl-C or `kill` of the job does
+      await exited;
+    }
+  }
+  for (let waited = 0; processesCarrying(marker).length > 0 && waited < 20_000; waited += 250) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  expect(processesCarrying(marker)).toEqual([]);
+}, 300_000);

