@@ -34,3 +34,16 @@ export function createSqliteTestDatabase(context: SqliteContext): TestDatabase {
   copySqliteTemplate(context, file);
   return { url: `file:${file}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** Rows in a PostgreSQL table, read straight from the database: what "nothing changed" checks. */
+export async function countRows(url: string, table: string): Promise<number> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const result = await client.query<{ count: string }>(`SELECT count(*) FROM "${table.replaceAll('"', '""')}"`);
+    return Number(result.rows[0]?.count ?? 0);
+  } finally {
+    await client.end();
+  }
+}

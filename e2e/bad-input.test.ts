@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { countRows, errorCodes, graphql, tokenFor } from '@bookshop/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startShop, type TestShop } from './support/shop.js';
+
+const PLACE_ORDER = `mutation PlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }`;
+const REGISTER_BOOK = `mutation RegisterBook($input: RegisterBookInput!) { registerBook(input: $input) { id } }`;
+const BOOK_BY_TITLE = `query BookByTitle($title: String!) { bookByTitle(title: $title) { stock } }`;
+
+let shop: TestShop;
+let staff: string;
+let alice: string;
+const title = `Bad Input ${randomUUID()}`;
+
+beforeAll(async () => {
+  shop = await startShop();
+  [staff, alice] = await Promise.all([tokenFor('staff', 'staff-1'), tokenFor('customer', 'alice')]);
+  const registered = await graphql(shop.url, REGISTER_BOOK, { input: { title, author: 'A', publisher: 'P', stock: 5 } }, { token: staff });
+  expect(registered.errors).toBeUndefined();
+});
+afterAll(() => shop?.stop());
+
+/** Asserts that the request was refused with `code` and that no order, stock or book changed. */
+async function expectRefusedWithoutChange(run: () => Promise<{ errors?: unknown[] }>, codes: string[]) {
+  const before = {
+    orders: await countRows(shop.databases.order.url, 'Order'),
+    books: await countRows(shop.databases.book.url, 'Book'),
+    reservations: await countRows(shop.databases.book.url, 'StockReservation'),
+  };
+  const result = await run();
+  expect(errorCodes(result as never)).toEqual(codes);
+  expect({
+    orders: await countRows(shop.databases.order.url, 'Order'),
+    books: await countRows(shop.databases.book.url, 'Book'),
+    reservations: await countRows(shop.databases.book.url, 'StockReservation'),
+  }).toEqual(before);
+  expect((await graphql(shop.url, BOOK_BY_TITLE, { title })).data!.bookByTitle.stock).toBe(5);
+}
+
+const order = (input: Record<string, unknown>) =>
+  graphql(shop.url, PLACE_ORDER, { input: { title, quantity: 1, address: '1 Main St', ...input } }, { token: alice });
+
+describe('placeOrder refuses bad input with INVALID_INPUT and changes nothing', () => {
+  it.each([
+    ['a quantity of 0', { quantity: 0 }],
+    ['a negative quantity', { quantity: -3 }],
+    ['an absurdly large quantity', { quantity: 2_000_000_000 }],
+    ['an empty title', { title: '' }],
+    ['a blank title', { title: '   ' }],
+    ['a 10,000-character title', { title: 'x'.repeat(10_000) }],
+    ['an empty address', { address: '' }],
+    ['a 10,000-character address', { address: 'y'.repeat(10_000) }],
+    ['an empty idempotency key', { idempotencyKey: '' }],
+  ])('%s', async (_, input) => {
+    await expectRefusedWithoutChange(() => order(input), ['INVALID_INPUT']);
+  });
+
+  it('explains which field is wrong', async () => {
+    const result = await order({ quantity: 0 });
+    expect(result.errors![0]!.message).toMatch(/quantity/);
+  });
+
+  it('wrong types are refused by GraphQL itself', async () => {
+    await expectRefusedWithoutChange(() => order({ quantity: 'two' }), ['BAD_USER_INPUT']);
+    await expectRefusedWithoutChange(() => order({ quantity: 1.5 }), ['BAD_USER_INPUT']);
+    await expectRefusedWithoutChange(
+      () => graphql(shop.url, 'mutation { placeOrder(input: { title: 42, quantity: 1, address: "a" }) { id } }', {}, { token: alice }),
+      ['GRAPHQL_VALIDATION_FAILED'],
+    );
+  });
+});
+
+describe('registerBook refuses bad input with INVALID_INPUT and changes nothing', () => {
+  const book = (input: Record<string, unknown>) =>
+    graphql(shop.url, REGISTER_BOOK, { input: { title: `New ${randomUUID()}`, author: 'A', publisher: 'P', stock: 1, ...input } }, { token: staff });
+
+  it.each([
+    ['a negative stock', { stock: -1 }],
+    ['a stock over a billion', { stock: 1_000_000_001 }],
+    ['an empty title', { title: '' }],
+    ['a 10,000-character title', { title: 'z'.repeat(10_000) }],
+    ['an empty author', { author: '' }],
+    ['a 201-character publisher', { publisher: 'p'.repeat(201) }],
+  ])('%s', async (_, input) => {
+    await expectRefusedWithoutChange(() => book(input), ['INVALID_INPUT']);
+  });
+
+  it('a title already in the catalogue: BOOK_ALREADY_EXISTS (also with spaces around it)', async () => {
+    await expectRefusedWithoutChange(() => book({ title: `  ${title} ` }), ['BOOK_ALREADY_EXISTS']);
+  });
+});
