@@ -27,9 +27,9 @@ const config: runtime.GetPrismaClientConfig = {
       "fromEnvVar": null
     },
     "config": {
-      "runtime": "nodejs",
       "engineType": "client",
       "moduleFormat": "esm",
+      "runtime": "nodejs",
       "importFileExtension": "js"
     },
     "binaryTargets": [

@@ -28,9 +28,9 @@ const config: runtime.GetPrismaClientConfig = {
     },
     "config": {
       "moduleFormat": "esm",
-      "importFileExtension": "js",
+      "engineType": "client",
       "runtime": "nodejs",
-      "engineType": "client"
+      "importFileExtension": "js"
     },
     "binaryTargets": [
       {

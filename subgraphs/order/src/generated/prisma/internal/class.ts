@@ -27,10 +27,10 @@ const config: runtime.GetPrismaClientConfig = {
       "fromEnvVar": null
     },
     "config": {
-      "engineType": "client",
-      "runtime": "nodejs",
+      "moduleFormat": "esm",
       "importFileExtension": "js",
-      "moduleFormat": "esm"
+      "engineType": "client",
+      "runtime": "nodejs"
     },
     "binaryTargets": [
       {
