@@ -1,17 +1,20 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { graphql } from '@bookshop/testing';
+import { TEST_POSTGRES_URL, createPostgresTestDatabase, graphql, type TestDatabase } from '@bookshop/testing';
 import { portInUse } from '@bookshop/tools';
 import { afterAll, expect, it } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bookshop-start-'));
-chmodSync(dataDir, 0o755); // as root, the embedded PostgreSQL runs as the postgres user and must reach its folder
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+const databases: TestDatabase[] = [];
+afterAll(async () => {
+  rmSync(dataDir, { recursive: true, force: true });
+  await Promise.all(databases.map((database) => database.drop()));
+});
 
 /** Every live process that carries our marker in its environment: what `pnpm start` started. */
 function processesCarrying(marker: string): number[] {
@@ -40,9 +43,23 @@ async function freePortBlock(): Promise<number> {
 it('`pnpm start` starts the whole shop, answers through the router, and leaves no process behind on SIGTERM', async () => {
   const routerPort = await freePortBlock();
   const marker = `BOOKSHOP_RUN_ID=${randomUUID()}`;
-  const env = { ...process.env, ROUTER_PORT: String(routerPort), DATA_DIR: dataDir, [marker.split('=')[0]!]: marker.split('=')[1] };
-  delete env.POSTGRES_URL; // the newcomer's path: an embedded PostgreSQL
-  delete env.NATS_URL; // and a nats-server from the PATH
+  // PostgreSQL: the machine's server, named by the environment, with databases of this test's own
+  // (the embedded PostgreSQL, used when none is named, cannot run as root from a private folder).
+  const [book, order, delivery] = await Promise.all(
+    (['book', 'order', 'delivery'] as const).map((context) => createPostgresTestDatabase(context)),
+  );
+  databases.push(book!, order!, delivery!);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ROUTER_PORT: String(routerPort),
+    DATA_DIR: dataDir,
+    POSTGRES_URL: TEST_POSTGRES_URL,
+    BOOK_DATABASE_URL: book!.url,
+    ORDER_DATABASE_URL: order!.url,
+    DELIVERY_DATABASE_URL: delivery!.url,
+    [marker.split('=')[0]!]: marker.split('=')[1],
+  };
+  delete env.NATS_URL; // NATS: a nats-server from the PATH, started by the shop
   delete env.NODE_ENV;
   const output: string[] = [];
   const shop = spawn('pnpm', ['start'], { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -61,7 +78,7 @@ it('`pnpm start` starts the whole shop, answers through the router, and leaves n
     }
     const result = await graphql(`http://127.0.0.1:${routerPort}/graphql`, '{ books { id title stock } }');
     expect(result).toMatchObject({ status: 200, data: { books: [] } });
-    expect(processesCarrying(marker).length).toBeGreaterThanOrEqual(8); // 6 services, NATS, PostgreSQL, …
+    expect(processesCarrying(marker).length).toBeGreaterThanOrEqual(8); // the supervisor, 6 services, NATS
   } finally {
     if (shop.exitCode === null) {
       process.kill(-shop.pid!, 'SIGTERM'); // what a terminal's Ctrl-C or `kill` of the job does

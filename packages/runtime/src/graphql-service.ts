@@ -9,6 +9,7 @@ import {
 } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { GraphQLSchema } from 'graphql';
+import { attachSubscriptions, type SubscriptionOptions } from './subscriptions.js';
 import { bearerToken, verifyToken, type Viewer } from './auth.js';
 import { DomainError, formatError, graphQLError } from './errors.js';
 import { Health, writeJson, type ReadinessCheck } from './health.js';
@@ -34,8 +35,8 @@ export interface GraphQLServiceOptions {
   shutdownGraceMs?: number;
   /** Called after the HTTP server has drained: close databases, brokers. */
   onStop?: () => Promise<void>;
-  /** Called before requests are served, e.g. to attach a WebSocket server to the same port. */
-  onListening?: (server: Server) => void;
+  /** graphql-ws subscriptions on the same port and path as HTTP (/graphql). */
+  subscriptions?: SubscriptionOptions;
 }
 
 export interface RunningService {
@@ -164,7 +165,9 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
     });
   });
 
-  options.onListening?.(httpServer);
+  const subscriptions = options.subscriptions
+    ? attachSubscriptions(httpServer, options.subscriptions, options.jwtSecret)
+    : undefined;
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(options.port, options.host ?? '0.0.0.0', () => {
@@ -179,6 +182,7 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
   const stop = () =>
     (stopping ??= (async () => {
       health.startDraining();
+      await subscriptions?.close(); // tells subscribers to go away (1001) so they reconnect elsewhere
       await apollo.stop(); // closes the listener and drains in-flight requests (bounded by the grace period)
       await options.onStop?.();
       health.stop();

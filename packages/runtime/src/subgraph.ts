@@ -10,17 +10,21 @@ export function loadTypeDefs(file: URL): DocumentNode {
   return parse(readFileSync(file, 'utf8'));
 }
 
-export interface SubgraphOptions extends Omit<GraphQLServiceOptions, 'apollo'> {
+export interface SubgraphOptions extends Omit<GraphQLServiceOptions, 'apollo' | 'subscriptions'> {
   typeDefs: DocumentNode;
   resolvers: GraphQLResolverMap<ServiceContext>;
+  /** Serve the schema's Subscription type over graphql-ws too. */
+  subscriptions?: boolean;
 }
 
 /** Starts one federation 2 subgraph on the shared service runtime. */
 // buildSubgraphSchema types resolvers with an `unknown` context; ours all take ServiceContext.
-export function startSubgraph({ typeDefs, resolvers, ...options }: SubgraphOptions): Promise<RunningService> {
+export function startSubgraph({ typeDefs, resolvers, subscriptions, ...options }: SubgraphOptions): Promise<RunningService> {
+  const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> });
   return startGraphQLService({
     ...options,
-    apollo: { schema: buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }) },
+    apollo: { schema },
+    ...(subscriptions ? { subscriptions: { schema } } : {}),
     // No usage reporting to Apollo's cloud and no landing page: only the router faces people.
     plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), ...(options.plugins ?? [])],
   });

@@ -1,3 +1,3 @@
 export * from './databases.js';
 export * from './graphql.js';
-export { prepareTemplates } from './templates.js';
+export { TEST_POSTGRES_URL, prepareTemplates } from './templates.js';
