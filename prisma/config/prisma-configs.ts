@@ -11,26 +11,22 @@ import { pgMigrationAdapter } from './pg-migration-adapter.ts';
  * to download a native engine; the defaults only matter for `generate`, which does not connect.
  */
 
-export function postgresPrismaConfig(context: PostgresContext, dir: string) {
-  process.env.DATABASE_URL ??= postgresDatabaseUrl(context);
-  const url = process.env.DATABASE_URL;
+function prismaConfig(dir: string, adapter: Parameters<typeof defineConfig>[0]['adapter']) {
   return defineConfig({
     experimental: { adapter: true },
     engine: 'js',
     schema: path.join(dir, 'schema.prisma'),
     migrations: { path: path.join(dir, 'migrations') },
-    adapter: async () => pgMigrationAdapter(url),
-  });
+    adapter,
+  } as Parameters<typeof defineConfig>[0]);
+}
+
+export function postgresPrismaConfig(context: PostgresContext, dir: string) {
+  const url = (process.env.DATABASE_URL ??= postgresDatabaseUrl(context));
+  return prismaConfig(dir, async () => pgMigrationAdapter(url));
 }
 
 export function sqlitePrismaConfig(context: SqliteContext, dir: string) {
-  process.env.DATABASE_URL ??= sqliteDatabaseUrl(context);
-  const url = process.env.DATABASE_URL;
-  return defineConfig({
-    experimental: { adapter: true },
-    engine: 'js',
-    schema: path.join(dir, 'schema.prisma'),
-    migrations: { path: path.join(dir, 'migrations') },
-    adapter: async () => new PrismaBetterSQLite3({ url }),
-  });
+  const url = (process.env.DATABASE_URL ??= sqliteDatabaseUrl(context));
+  return prismaConfig(dir, async () => new PrismaBetterSQLite3({ url }));
 }

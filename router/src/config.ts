@@ -11,13 +11,13 @@ export interface RouterConfig extends ServiceConfig {
 export function routerConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig {
   const { env: own, ...shared } = readServiceEnv(
     4000,
-    { ROUTER_PORT: z.coerce.number().int().min(0).max(65535).optional(), NODE_ENV: z.string().default('development') },
+    { ROUTER_PORT: z.coerce.number().int().min(0).max(65535).optional() },
     env,
   );
   return {
     ...shared,
     port: own.ROUTER_PORT ?? shared.port,
     subgraphUrls: subgraphUrlOverrides(env),
-    sandbox: own.NODE_ENV !== 'production',
+    sandbox: !shared.production,
   };
 }

@@ -52,6 +52,7 @@ export async function runMain(main: () => Promise<unknown>): Promise<void> {
 /** What every service's start needs, whatever else it reads. */
 export interface ServiceConfig {
   port: number;
+  production: boolean;
   jwtSecret: string;
   shutdownGraceMs: number;
 }
@@ -64,5 +65,11 @@ export function readServiceEnv<S extends z.ZodRawShape>(
 ): ServiceConfig & { env: z.infer<z.ZodObject<S>> } {
   const shared = readEnv(sharedEnv.extend({ PORT: port(defaultPort) }), env);
   const own = readEnv(z.object(extra), env);
-  return { port: shared.PORT, jwtSecret: jwtSecret(shared), shutdownGraceMs: shared.SHUTDOWN_GRACE_MS, env: own };
+  return {
+    port: shared.PORT,
+    production: shared.NODE_ENV === 'production',
+    jwtSecret: jwtSecret(shared),
+    shutdownGraceMs: shared.SHUTDOWN_GRACE_MS,
+    env: own,
+  };
 }

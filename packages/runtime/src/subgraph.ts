@@ -3,7 +3,9 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type DocumentNode } from 'graphql';
+import type { ServiceConfig } from './config.js';
 import { startGraphQLService, type GraphQLServiceOptions, type RunningService, type ServiceContext } from './graphql-service.js';
+import { databaseReadiness } from './health.js';
 
 /** Reads a subgraph's SDL file (src/schema.graphql, beside the code). */
 export function loadTypeDefs(file: URL): DocumentNode {
@@ -31,3 +33,31 @@ export function startSubgraph({ typeDefs, resolvers, subscriptions, ...options }
 }
 
 export type { GraphQLResolverMap };
+
+/** A Prisma client, as far as the runtime needs one: a trivial query and a way to close it. */
+export interface ServiceDatabase {
+  $queryRawUnsafe(query: string): Promise<unknown>;
+  $disconnect(): Promise<void>;
+}
+
+export interface DatabaseSubgraphOptions {
+  name: string;
+  config: ServiceConfig;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<ServiceContext>;
+  /** The context's own database: it decides readiness, and is closed after the drain. */
+  database: ServiceDatabase;
+  subscriptions?: boolean;
+}
+
+/** The usual subgraph: one database of its own, ready while that database answers. */
+export function startDatabaseSubgraph({ config, database, ...options }: DatabaseSubgraphOptions): Promise<RunningService> {
+  return startSubgraph({
+    ...options,
+    port: config.port,
+    jwtSecret: config.jwtSecret,
+    shutdownGraceMs: config.shutdownGraceMs,
+    readiness: [databaseReadiness(database)],
+    onStop: () => database.$disconnect(),
+  });
+}
