@@ -126,6 +126,21 @@ describe('identity', () => {
   });
 });
 
+describe('the router', () => {
+  it('shows Apollo Sandbox to a browser outside production', async () => {
+    const page = await fetch(shop.url, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/embeddable-sandbox/);
+  });
+
+  it('answers /healthz and /readyz, as every subgraph does', async () => {
+    for (const url of Object.values(shop.urls)) {
+      const base = url.replace('/graphql', '');
+      expect([(await fetch(`${base}/healthz`)).status, (await fetch(`${base}/readyz`)).status]).toEqual([200, 200]);
+    }
+  });
+});
+
 describe('concurrency', () => {
   it('100 simultaneous orders of 1 copy against a stock of 10: exactly 10 PLACED, 90 OUT_OF_STOCK, stock 0', async () => {
     const book = await registerBook(10);

@@ -25,7 +25,11 @@ export interface StockClientOptions {
   /** Consecutive transport failures or timeouts that open the breaker. */
   breakerThreshold?: number;
   breakerHalfOpenAfterMs?: number;
-  /** Calls in flight at once, and calls that may wait for a slot, before refusing at once. */
+  /**
+   * Calls in flight at once, and calls that may wait for a slot, before refusing at once. Time
+   * waiting for a slot is outside the call's budget; fewer calls in flight than book has database
+   * connections keeps book's own queue (inside the budget) short.
+   */
   maxConcurrent?: number;
   maxQueued?: number;
 }
@@ -57,7 +61,7 @@ export function createStockClient(options: StockClientOptions): StockReservation
   breaker.onStateChange((state) => logger.warn({ breaker: 'book', state }, `circuit breaker to book is now ${state}`));
 
   const reservePolicy: IPolicy = wrap(
-    bulkhead(options.maxConcurrent ?? 16, options.maxQueued ?? 1_000),
+    bulkhead(options.maxConcurrent ?? 8, options.maxQueued ?? 1_000),
     breaker,
     timeout(options.timeoutMs ?? 500, TimeoutStrategy.Aggressive),
     retry(handleWhen((error) => error instanceof TransportError && error.connectionRefused), {

@@ -29,38 +29,47 @@ interface Reservation {
   status: 'RESERVED' | 'RELEASED';
 }
 
+interface ReserveOutcome {
+  taken: Reservation | null;
+  existing: Reservation | null;
+  bookExists: boolean;
+}
+
 /**
- * Takes `quantity` copies of the book titled `title` for `orderId`, in one SQL statement (so one
- * atomic transaction, and the book row is locked for microseconds, not for round trips):
- * the conditional update `stock >= quantity` takes the copies — never read-then-write, so stock
- * cannot go below zero under any load — only if the order has no reservation yet, and the same
- * statement records the reservation. A concurrent repeat for the same order fails on the
- * reservation's primary key and rolls back whole, then answers from the winner's row.
- * When nothing was taken, the refusal is classified afterwards; it changed nothing.
+ * Takes `quantity` copies of the book titled `title` for `orderId`, in one SQL statement: one
+ * atomic transaction and one round trip, whatever the outcome, so the book row is locked for
+ * microseconds, not for round trips. The conditional update `stock >= quantity` takes the copies —
+ * never read-then-write, so stock cannot go below zero under any load — only if the order has no
+ * reservation yet, and the same statement records the reservation. A concurrent repeat for the
+ * same order fails on the reservation's primary key, rolls back whole, and answers from the
+ * winner's row. A refusal changes nothing.
  */
 export async function reserveStock(db: BookDatabase, orderId: string, title: string, quantity: number): Promise<Reservation> {
-  let taken: Reservation[];
+  let outcome: ReserveOutcome | undefined;
   try {
-    taken = await db.$queryRaw<Reservation[]>`
-      WITH taken AS (
+    [outcome] = await db.$queryRaw<ReserveOutcome[]>`
+      WITH existing AS (
+        SELECT "orderId", "bookId"::text AS "bookId", quantity, status::text AS status
+        FROM "StockReservation" WHERE "orderId" = ${orderId}
+      ), taken AS (
         UPDATE "Book" SET stock = stock - ${quantity}
-        WHERE title = ${title} AND stock >= ${quantity}
-          AND NOT EXISTS (SELECT 1 FROM "StockReservation" WHERE "orderId" = ${orderId})
+        WHERE title = ${title} AND stock >= ${quantity} AND NOT EXISTS (SELECT 1 FROM existing)
         RETURNING id
+      ), claimed AS (
+        INSERT INTO "StockReservation" ("orderId", "bookId", quantity, status, "updatedAt")
+        SELECT ${orderId}, id, ${quantity}, 'RESERVED'::"ReservationStatus", now() FROM taken
+        RETURNING "orderId", "bookId"::text AS "bookId", quantity, status::text AS status
       )
-      INSERT INTO "StockReservation" ("orderId", "bookId", quantity, status, "updatedAt")
-      SELECT ${orderId}, id, ${quantity}, 'RESERVED'::"ReservationStatus", now() FROM taken
-      RETURNING "orderId", "bookId"::text AS "bookId", quantity, status::text AS status`;
+      SELECT (SELECT row_to_json(claimed) FROM claimed) AS taken,
+             (SELECT row_to_json(existing) FROM existing) AS existing,
+             EXISTS (SELECT 1 FROM "Book" WHERE title = ${title}) AS "bookExists"`;
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
-    taken = [];
+    return answerFromExisting(await db.stockReservation.findUniqueOrThrow({ where: { orderId } }));
   }
-  if (taken[0]) return taken[0];
-
-  const existing = await db.stockReservation.findUnique({ where: { orderId } });
-  if (existing) return answerFromExisting(existing);
-  const book = await db.book.findUnique({ where: { title }, select: { id: true } });
-  if (!book) throw new DomainError('BOOK_NOT_FOUND', `The shop has no book titled "${title}".`);
+  if (outcome?.taken) return outcome.taken;
+  if (outcome?.existing) return answerFromExisting(outcome.existing);
+  if (!outcome?.bookExists) throw new DomainError('BOOK_NOT_FOUND', `The shop has no book titled "${title}".`);
   throw new DomainError('OUT_OF_STOCK', `Not enough copies of "${title}" in stock for ${quantity}.`);
 }
 
