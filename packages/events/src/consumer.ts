@@ -1,0 +1,129 @@
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
+import { logger, runWithRequest } from '@bookshop/runtime';
+import { deadLetterSubject, subjectOf, type EventDefinition, type Payload } from './catalogue.js';
+import { envelopeSchema, type EventEnvelope } from './envelope.js';
+import type { EventBus } from './nats.js';
+
+export interface EventHandler<D extends EventDefinition = EventDefinition> {
+  event: D;
+  /** Applies the event. It records the event id with its effect, so a redelivery changes nothing. */
+  handle: (envelope: EventEnvelope<Payload<D>>) => Promise<void>;
+}
+
+/** Keeps the handler's payload type tied to its event. */
+export const on = <D extends EventDefinition>(event: D, handle: EventHandler<D>['handle']): EventHandler =>
+  ({ event, handle }) as unknown as EventHandler;
+
+export interface ConsumerOptions {
+  bus: EventBus;
+  /** The durable consumer's name: one per context (or per read-model instance). */
+  durable: string;
+  handlers: EventHandler[];
+  /** Deliveries of a failing message before it is parked in the dead-letter subject. */
+  maxDeliver?: number;
+  ackWaitMs?: number;
+}
+
+export interface RunningConsumer {
+  /** Stops fetching, lets the message in hand finish and be acked. */
+  stop: () => Promise<void>;
+}
+
+const nanos = (ms: number) => ms * 1_000_000;
+
+/**
+ * The consumer's subject filter. Several filters on one consumer need nats-server 2.10; before
+ * that, the consumer takes every event (`<prefix>.*.*`) and acks the ones it has no handler for.
+ */
+function filterFor(bus: EventBus, subjects: string[]): { filter_subject: string } | { filter_subjects: string[] } {
+  if (subjects.length === 1) return { filter_subject: subjects[0]! };
+  const [major = 0, minor = 0] = (bus.connection.info?.version ?? '0.0').split('.').map(Number);
+  return major > 2 || (major === 2 && minor >= 10) ? { filter_subjects: subjects } : { filter_subject: `${bus.prefix}.*.*` };
+}
+
+/**
+ * A durable JetStream pull consumer with explicit acks. Payloads are validated at this edge; a
+ * message that cannot be read is parked at once, one whose handler keeps failing after
+ * `maxDeliver` deliveries is parked with its error — either way it is acked, so the events
+ * behind it keep flowing.
+ */
+export async function startConsumer(options: ConsumerOptions): Promise<RunningConsumer> {
+  const { bus, durable } = options;
+  const maxDeliver = options.maxDeliver ?? 5;
+  const byType = new Map(options.handlers.map((handler) => [handler.event.type, handler]));
+  const subjects = options.handlers.map((handler) => subjectOf(bus.prefix, handler.event));
+  const config = {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(options.ackWaitMs ?? 30_000),
+    ...filterFor(bus, subjects),
+  };
+  try {
+    await bus.jsm.consumers.add(bus.stream, config);
+  } catch {
+    await bus.jsm.consumers.update(bus.stream, durable, config); // the durable exists: bring its filters up to date
+  }
+  const consumer = await bus.js.consumers.get(bus.stream, durable);
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 });
+
+  async function park(message: JsMsg, reason: string, type?: string): Promise<void> {
+    const h = headers();
+    h.set('Bookshop-Error', reason.replace(/\s+/g, ' ').slice(0, 1_000)); // header values are one line
+    h.set('Bookshop-Subject', message.subject);
+    await bus.js.publish(deadLetterSubject(bus.prefix, durable, type), message.data, {
+      headers: h,
+      msgID: `${durable}:${message.seq}`,
+    });
+    logger.error({ consumer: durable, subject: message.subject, seq: message.seq, reason }, 'event parked in the dead-letter subject');
+    message.ack();
+  }
+
+  async function handle(message: JsMsg): Promise<void> {
+    let envelope: EventEnvelope;
+    let handler: EventHandler | undefined;
+    try {
+      envelope = envelopeSchema.parse(message.json());
+    } catch (error) {
+      return park(message, `invalid event: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    handler = byType.get(envelope.type);
+    if (!handler) return message.ack(); // another consumer's event (a wildcard filter brought it)
+    try {
+      envelope = { ...envelope, payload: handler.event.payload.parse(envelope.payload) };
+    } catch (error) {
+      return park(message, `invalid event: ${error instanceof Error ? error.message : String(error)}`, envelope.type);
+    }
+    try {
+      await runWithRequest({ correlationId: envelope.correlationId, ...(envelope.traceparent ? { traceparent: envelope.traceparent } : {}) }, () =>
+        handler!.handle(envelope),
+      );
+      message.ack();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (message.info.deliveryCount >= maxDeliver) return park(message, `failed ${maxDeliver} times: ${reason}`, envelope.type);
+      logger.warn({ consumer: durable, type: envelope.type, eventId: envelope.id, reason }, 'event handler failed; it will be redelivered');
+      message.nak(Math.min(100 * 2 ** message.info.deliveryCount, 5_000));
+    }
+  }
+
+  const loop = (async () => {
+    for await (const message of messages) {
+      try {
+        await handle(message);
+      } catch (error) {
+        // Parking failed (NATS away mid-message): leave it unacked, it comes back.
+        logger.error({ consumer: durable, err: error }, 'could not settle an event; it will be redelivered');
+        message.nak(1_000);
+      }
+    }
+  })();
+
+  return {
+    stop: async () => {
+      await messages.close();
+      await loop;
+    },
+  };
+}

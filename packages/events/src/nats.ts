@@ -1,0 +1,47 @@
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
+export interface EventBus {
+  connection: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  /** Subject prefix and stream name: configuration, so test runs never share them. */
+  prefix: string;
+  stream: string;
+  close: () => Promise<void>;
+}
+
+/**
+ * Connects to NATS and makes sure the shop's one stream exists with its subjects. The client
+ * keeps reconnecting for ever: a broker that is away is waited for, never a reason to crash.
+ */
+export async function connectEventBus(options: { url: string; prefix: string; stream: string; name: string }): Promise<EventBus> {
+  const connection = await connect({
+    servers: options.url,
+    name: options.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+  });
+  const jsm = await jetstreamManager(connection);
+  await ensureStream(jsm, options.stream, options.prefix);
+  return {
+    connection,
+    js: jetstream(connection),
+    jsm,
+    prefix: options.prefix,
+    stream: options.stream,
+    close: () => connection.drain(),
+  };
+}
+
+/** Creates the stream, or brings an existing one's subjects up to date. */
+export async function ensureStream(jsm: JetStreamManager, name: string, prefix: string): Promise<void> {
+  const config = { name, subjects: [`${prefix}.>`], duplicate_window: 120_000_000_000 /* 2 min, ns */ };
+  try {
+    await jsm.streams.info(name);
+    await jsm.streams.update(name, config);
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'StreamNotFoundError' && !/stream not found/i.test(String(error))) throw error;
+    await jsm.streams.add(config);
+  }
+}
