@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorCodes, graphql, tokenFor } from '@bookshop/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventsInStream } from './support/events.js';
 import { startShop, type TestShop } from './support/shop.js';
 
 const REGISTER_BOOK = `mutation RegisterBook($input: RegisterBookInput!) {
@@ -54,6 +55,17 @@ describe('placing an order through the router', () => {
     });
     expect(await stockOf(book.title)).toBe(3);
 
+    const orderId = result.data!.placeOrder.id;
+    const placedEvents = await eventsInStream(shop, 'OrderPlaced', (events) => events.some((e) => e.orderId === orderId));
+    expect(placedEvents.filter((e) => e.orderId === orderId)).toEqual([
+      expect.objectContaining({
+        type: 'OrderPlaced',
+        orderId,
+        correlationId: result.headers.get('x-correlation-id'),
+        payload: { orderId, customerId: 'alice', bookId: book.id, title: book.title, quantity: 2, address: '1 Arrakis Way' },
+      }),
+    ]);
+
     const seen = await graphql(shop.url, ORDER, { id: result.data!.placeOrder.id }, { token: alice });
     expect(seen.data!.order).toEqual({ id: result.data!.placeOrder.id, status: 'PLACED', quantity: 2, book: { title: book.title } });
   });
@@ -64,6 +76,18 @@ describe('placing an order through the router', () => {
     expect(errorCodes(result)).toEqual(['OUT_OF_STOCK']);
     expect(result.data).toBeNull();
     expect(await stockOf(book.title)).toBe(2);
+  });
+
+  it('publishes no event for a refused order', async () => {
+    const book = await registerBook(1);
+    const refused = await placeOrder(alice, { title: book.title, quantity: 2, address: 'Somewhere 1' });
+    expect(errorCodes(refused)).toEqual(['OUT_OF_STOCK']);
+    const accepted = await placeOrder(alice, { title: book.title, quantity: 1, address: 'Somewhere 1' });
+    const acceptedId = accepted.data!.placeOrder.id;
+    const placed = await eventsInStream(shop, 'OrderPlaced', (events) => events.some((e) => e.orderId === acceptedId));
+    expect(placed.filter((e) => (e.payload as { bookId: string }).bookId === book.id).map((e) => e.orderId)).toEqual([
+      acceptedId,
+    ]);
   });
 
   it('refuses an unknown title with BOOK_NOT_FOUND', async () => {

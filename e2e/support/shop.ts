@@ -1,11 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import { connectEventBus, type EventBus } from '@bookshop/events';
 import { DEVELOPMENT_JWT_SECRET } from '@bookshop/runtime';
-import { createPostgresTestDatabase, createSqliteTestDatabase, type TestDatabase } from '@bookshop/testing';
+import { TEST_NATS_URL, createPostgresTestDatabase, createSqliteTestDatabase, type TestDatabase } from '@bookshop/testing';
 import { SERVICE_NAMES, freePort, launchShop, type RunningShop, type ServiceName } from '@bookshop/tools';
 
 export interface TestShop extends RunningShop {
   /** The router's /graphql URL. */
   url: string;
   databases: Record<ServiceName, TestDatabase>;
+  /** The shop's own stream and subject prefix on the machine's NATS. */
+  events: EventBus;
 }
 
 /**
@@ -22,12 +26,23 @@ export async function startShop(env: NodeJS.ProcessEnv = {}): Promise<TestShop> 
   };
   const ports = { router: await freePort() } as Record<ServiceName | 'router', number>;
   for (const name of SERVICE_NAMES) ports[name] = await freePort();
+  const run = randomBytes(4).toString('hex');
+  const events = await connectEventBus({ url: TEST_NATS_URL, prefix: `e2e_${run}`, stream: `E2E_${run}`, name: 'e2e' });
   const lines: string[] = [];
   const shop = await launchShop({
     mode: 'source',
     ports,
     databaseUrls: Object.fromEntries(SERVICE_NAMES.map((name) => [name, databases[name].url])) as Record<ServiceName, string>,
-    env: { NODE_ENV: 'test', JWT_SECRET: DEVELOPMENT_JWT_SECRET, LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '2000', ...env },
+    natsUrl: TEST_NATS_URL,
+    env: {
+      NODE_ENV: 'test',
+      JWT_SECRET: DEVELOPMENT_JWT_SECRET,
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_GRACE_MS: '2000',
+      EVENT_PREFIX: events.prefix,
+      EVENT_STREAM: events.stream,
+      ...env,
+    },
     // Kept quiet, but kept: a failing test can print them.
     onLine: (service, line) => lines.push(`[${service}] ${line}`),
   });
@@ -35,8 +50,11 @@ export async function startShop(env: NodeJS.ProcessEnv = {}): Promise<TestShop> 
     ...shop,
     url: shop.routerUrl,
     databases,
+    events,
     stop: async () => {
       await shop.stop();
+      await events.jsm.streams.delete(events.stream);
+      await events.close();
       await Promise.all(Object.values(databases).map((database) => database.drop()));
     },
   };

@@ -3,3 +3,7 @@ export * from './consumer.js';
 export * from './envelope.js';
 export * from './nats.js';
 export * from './publisher.js';
+export * from './outbox-relay.js';
+export * from './prisma-outbox.js';
+export * from './outbox-record.js';
+export * from './publishing.js';

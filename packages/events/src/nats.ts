@@ -1,6 +1,12 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
+export interface EventBusSettings {
+  url: string;
+  prefix: string;
+  stream: string;
+}
+
 export interface EventBus {
   connection: NatsConnection;
   js: JetStreamClient;
@@ -21,6 +27,7 @@ export async function connectEventBus(options: { url: string; prefix: string; st
     name: options.name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
+    waitOnFirstConnect: true,
   });
   const jsm = await jetstreamManager(connection);
   await ensureStream(jsm, options.stream, options.prefix);

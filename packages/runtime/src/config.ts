@@ -20,6 +20,10 @@ export const port = (fallback: number) => z.coerce.number().int().min(0).max(655
 export const sharedEnv = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  /** Subject prefix and stream name: configuration, so that test runs never share them. */
+  EVENT_PREFIX: z.string().regex(/^[\w-]+$/).default('bookshop'),
+  EVENT_STREAM: z.string().regex(/^[\w-]+$/).default('BOOKSHOP'),
   /** How long a draining service waits for in-flight requests before it closes them. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
 });
@@ -53,6 +57,7 @@ export async function runMain(main: () => Promise<unknown>): Promise<void> {
 export interface ServiceConfig {
   port: number;
   production: boolean;
+  events: { url: string; prefix: string; stream: string };
   jwtSecret: string;
   shutdownGraceMs: number;
 }
@@ -68,6 +73,7 @@ export function readServiceEnv<S extends z.ZodRawShape>(
   return {
     port: shared.PORT,
     production: shared.NODE_ENV === 'production',
+    events: { url: shared.NATS_URL, prefix: shared.EVENT_PREFIX, stream: shared.EVENT_STREAM },
     jwtSecret: jwtSecret(shared),
     shutdownGraceMs: shared.SHUTDOWN_GRACE_MS,
     env: own,

@@ -5,7 +5,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { parse, type DocumentNode } from 'graphql';
 import type { ServiceConfig } from './config.js';
 import { startGraphQLService, type GraphQLServiceOptions, type RunningService, type ServiceContext } from './graphql-service.js';
-import { databaseReadiness } from './health.js';
+import { databaseReadiness, type ReadinessCheck } from './health.js';
 
 /** Reads a subgraph's SDL file (src/schema.graphql, beside the code). */
 export function loadTypeDefs(file: URL): DocumentNode {
@@ -48,16 +48,23 @@ export interface DatabaseSubgraphOptions {
   /** The context's own database: it decides readiness, and is closed after the drain. */
   database: ServiceDatabase;
   subscriptions?: boolean;
+  /** More checks for /readyz (e.g. NATS, reported but not required). */
+  readiness?: ReadinessCheck[];
+  /** Runs after the HTTP drain, before the database closes: stop consumers and relays here. */
+  beforeDatabaseCloses?: () => Promise<void>;
 }
 
 /** The usual subgraph: one database of its own, ready while that database answers. */
-export function startDatabaseSubgraph({ config, database, ...options }: DatabaseSubgraphOptions): Promise<RunningService> {
+export function startDatabaseSubgraph({ config, database, readiness = [], beforeDatabaseCloses, ...options }: DatabaseSubgraphOptions): Promise<RunningService> {
   return startSubgraph({
     ...options,
     port: config.port,
     jwtSecret: config.jwtSecret,
     shutdownGraceMs: config.shutdownGraceMs,
-    readiness: [databaseReadiness(database)],
-    onStop: () => database.$disconnect(),
+    readiness: [databaseReadiness(database), ...readiness],
+    onStop: async () => {
+      await beforeDatabaseCloses?.();
+      await database.$disconnect();
+    },
   });
 }

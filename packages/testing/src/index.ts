@@ -1,3 +1,4 @@
 export * from './databases.js';
 export * from './graphql.js';
 export { TEST_POSTGRES_URL, prepareTemplates } from './templates.js';
+export * from './nats-server.js';

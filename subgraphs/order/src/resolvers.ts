@@ -2,7 +2,7 @@ import { DomainError, bounds, parseInput, requireRole, type GraphQLResolverMap, 
 import { z } from 'zod';
 import type { Order, OrderDatabase } from './database.js';
 import { assertCanSee } from './domain/order.js';
-import { placeOrder } from './domain/place-order.js';
+import { placeOrder, type OrderEvents } from './domain/place-order.js';
 import type { StockReservations } from './domain/stock-reservations.js';
 
 const placeOrderInput = z.object({
@@ -17,7 +17,7 @@ async function findOrder(db: OrderDatabase, id: string): Promise<Order | null> {
   return db.order.findUnique({ where: { id } });
 }
 
-export function createResolvers(db: OrderDatabase, stock: StockReservations): GraphQLResolverMap<ServiceContext> {
+export function createResolvers(db: OrderDatabase, stock: StockReservations, events: OrderEvents): GraphQLResolverMap<ServiceContext> {
   return {
     Query: {
       order: async (_: unknown, { id }: { id: string }, { viewer }: ServiceContext) => {
@@ -29,7 +29,12 @@ export function createResolvers(db: OrderDatabase, stock: StockReservations): Gr
       placeOrder: (_: unknown, { input }: { input: unknown }, { viewer, request }: ServiceContext) => {
         const customer = requireRole(viewer, 'customer');
         const parsed = parseInput(placeOrderInput, input);
-        return placeOrder(db, stock, { ...parsed, customerId: customer.subject, correlationId: request.correlationId });
+        return placeOrder(db, stock, events, {
+          ...parsed,
+          customerId: customer.subject,
+          correlationId: request.correlationId,
+          traceparent: request.traceparent,
+        });
       },
     },
     Order: {

@@ -1,3 +1,4 @@
+import { prismaOutboxStore, startEventPublishing } from '@bookshop/events';
 import { loadTypeDefs, serviceToken, startDatabaseSubgraph, type RunningService } from '@bookshop/runtime';
 import type { OrderConfig } from './config.js';
 import { createOrderDatabase } from './database.js';
@@ -6,7 +7,7 @@ import { createStockClient } from './stock-client.js';
 
 const typeDefs = loadTypeDefs(new URL('../src/schema.graphql', import.meta.url));
 
-/** The order subgraph and its saga, which reserves stock in book synchronously. */
+/** The order subgraph: its saga reserves stock in book synchronously and announces orders by events. */
 export async function startOrderService(config: OrderConfig): Promise<RunningService> {
   const database = createOrderDatabase(config.databaseUrl);
   const stock = createStockClient({
@@ -14,5 +15,15 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     token: serviceToken('order', config.jwtSecret),
     timeoutMs: config.stockCallTimeoutMs,
   });
-  return startDatabaseSubgraph({ name: 'order', config, typeDefs, resolvers: createResolvers(database, stock), database });
+  const publishing = startEventPublishing({ settings: config.events, name: 'order', store: prismaOutboxStore(database.outboxEvent) });
+  const events = { prefix: config.events.prefix, written: publishing.wake };
+  return startDatabaseSubgraph({
+    name: 'order',
+    config,
+    typeDefs,
+    resolvers: createResolvers(database, stock, events),
+    database,
+    readiness: [publishing.readiness],
+    beforeDatabaseCloses: publishing.stop,
+  });
 }

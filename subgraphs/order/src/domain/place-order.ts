@@ -1,3 +1,4 @@
+import { OrderPlaced, eventOf, outboxRecord } from '@bookshop/events';
 import { DomainError, isDomainError, logger } from '@bookshop/runtime';
 import type { Order, OrderDatabase } from '../database.js';
 import { Prisma } from '../generated/prisma/client.js';
@@ -9,7 +10,15 @@ export interface PlaceOrderRequest {
   quantity: number;
   address: string;
   idempotencyKey?: string | null | undefined;
-  correlationId?: string | undefined;
+  correlationId: string;
+  traceparent?: string | undefined;
+}
+
+/** Where the saga's events go: the outbox table, under the configured subject prefix. */
+export interface OrderEvents {
+  prefix: string;
+  /** Called after a commit that wrote events, so the relay publishes them at once. */
+  written: () => void;
 }
 
 const RETRY_AFTER_SECONDS = 2;
@@ -76,7 +85,12 @@ async function startOrder(db: OrderDatabase, request: PlaceOrderRequest): Promis
  * (compensation); if even that fails the order stays PENDING for the reconciler — it never
  * holds stock silently.
  */
-export async function placeOrder(db: OrderDatabase, stock: StockReservations, request: PlaceOrderRequest): Promise<Order> {
+export async function placeOrder(
+  db: OrderDatabase,
+  stock: StockReservations,
+  events: OrderEvents,
+  request: PlaceOrderRequest,
+): Promise<Order> {
   const started = await startOrder(db, request);
   if ('repeat' in started) return answerForRepeat(started.repeat);
   const order = started;
@@ -96,7 +110,19 @@ export async function placeOrder(db: OrderDatabase, stock: StockReservations, re
     throw error;
   }
 
-  return db.order.update({ where: { id: order.id }, data: { status: 'PLACED', bookId } });
+  // PLACED and OrderPlaced commit together: no placed order without its event, and no event
+  // for an order that is not placed.
+  const event = eventOf(
+    OrderPlaced,
+    { orderId: order.id, customerId: order.customerId, bookId, title: order.title, quantity: order.quantity, address: order.address },
+    { orderId: order.id, correlationId: request.correlationId, traceparent: request.traceparent ?? null },
+  );
+  const [placed] = await db.$transaction([
+    db.order.update({ where: { id: order.id }, data: { status: 'PLACED', bookId } }),
+    db.outboxEvent.create({ data: outboxRecord(events.prefix, OrderPlaced, event) }),
+  ]);
+  events.written();
+  return placed;
 }
 
 async function compensate(db: OrderDatabase, stock: StockReservations, order: Order, cause: Error): Promise<void> {

@@ -1,0 +1,91 @@
+import { logger } from '@bookshop/runtime';
+import type { EventBus } from './nats.js';
+
+/** One event waiting in a context's outbox table: written in the transaction of its state change. */
+export interface OutboxRow {
+  id: string;
+  subject: string;
+  envelope: string;
+}
+
+export interface OutboxStore {
+  /** Unsent rows, oldest first. */
+  pending(limit: number): Promise<OutboxRow[]>;
+  markSent(ids: string[]): Promise<void>;
+}
+
+export interface OutboxRelay {
+  /** Publish now rather than at the next poll (call it after a commit that wrote events). */
+  wake: () => void;
+  /** Finishes the batch in hand, then stops. */
+  stop: () => Promise<void>;
+}
+
+const sleep = (ms: number, signal: { wake?: () => void }) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+
+/**
+ * Publishes a context's outbox to JetStream, in order, with the event id as the message id (so a
+ * row published twice — a crash between publish and mark — is stored once). While NATS is away it
+ * keeps the rows and retries with backoff; nothing is lost and no caller waits for it.
+ */
+export function startOutboxRelay(options: { bus: EventBus; store: OutboxStore; name: string; pollMs?: number; batchSize?: number }): OutboxRelay {
+  const pollMs = options.pollMs ?? 500;
+  const batchSize = options.batchSize ?? 100;
+  const sleeper: { wake?: () => void } = {};
+  let stopped = false;
+  let pendingWake = false;
+  let failures = 0;
+
+  async function publishBatch(): Promise<number> {
+    const rows = await options.store.pending(batchSize);
+    const sent: string[] = [];
+    try {
+      for (const row of rows) {
+        await options.bus.js.publish(row.subject, row.envelope, { msgID: row.id, timeout: 2_000 });
+        sent.push(row.id);
+      }
+    } finally {
+      if (sent.length) await options.store.markSent(sent);
+    }
+    return rows.length;
+  }
+
+  const loop = (async () => {
+    while (!stopped) {
+      pendingWake = false;
+      let published = 0;
+      try {
+        published = await publishBatch();
+        if (failures) logger.info({ relay: options.name }, 'outbox relay publishing again');
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        if (failures === 1 || failures % 20 === 0) {
+          logger.warn({ relay: options.name, err: error, failures }, 'outbox relay cannot publish; the events wait in the outbox');
+        }
+      }
+      if (stopped) break;
+      if (failures) await sleep(Math.min(100 * 2 ** failures, 5_000), sleeper);
+      else if (published < batchSize && !pendingWake) await sleep(pollMs, sleeper);
+    }
+  })();
+
+  return {
+    wake: () => {
+      pendingWake = true;
+      if (!failures) sleeper.wake?.();
+    },
+    stop: async () => {
+      stopped = true;
+      sleeper.wake?.();
+      await loop;
+    },
+  };
+}
