@@ -14,6 +14,8 @@ export interface EventBus {
   /** Subject prefix and stream name: configuration, so test runs never share them. */
   prefix: string;
   stream: string;
+  /** False between a lost connection and the reconnect (the client keeps trying meanwhile). */
+  isConnected: () => boolean;
   close: () => Promise<void>;
 }
 
@@ -31,7 +33,15 @@ export async function connectEventBus(options: { url: string; prefix: string; st
   });
   const jsm = await jetstreamManager(connection);
   await ensureStream(jsm, options.stream, options.prefix);
+  let connected = true;
+  void (async () => {
+    for await (const status of connection.status()) {
+      if (status.type === 'disconnect') connected = false;
+      if (status.type === 'reconnect') connected = true;
+    }
+  })();
   return {
+    isConnected: () => connected && !connection.isClosed(),
     connection,
     js: jetstream(connection),
     jsm,

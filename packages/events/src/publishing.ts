@@ -32,7 +32,7 @@ export function startEventPublishing(options: { settings: EventBusSettings; name
       name: 'nats',
       required: false,
       check: async () => {
-        if (!bus || bus.connection.isClosed()) throw new Error('not connected to NATS; events wait in the outbox');
+        if (!bus?.isConnected()) throw new Error('not connected to NATS; events wait in the outbox');
       },
     },
     stop: async () => {

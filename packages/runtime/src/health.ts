@@ -43,14 +43,6 @@ export class Health {
     this.draining = true;
   }
 
-  get isDraining(): boolean {
-    return this.draining;
-  }
-
-  addCheck(check: ReadinessCheck): void {
-    this.checks.push(check);
-  }
-
   /** Liveness: answering at all proves the event loop turns; the delay figure shows how well. */
   writeLiveness(response: ServerResponse): void {
     const maxDelayMs = Math.round(this.loopDelay.max / 1e6);

@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { OrderPlaced, connectEventBus, eventOf, outboxRecord, prismaOutboxStore, startOutboxRelay, subjectOf } from '@bookshop/events';
+import {
+  OrderPlaced,
+  connectEventBus,
+  eventOf,
+  outboxRecord,
+  prismaOutboxStore,
+  startEventPublishing,
+  startOutboxRelay,
+  subjectOf,
+} from '@bookshop/events';
 import { createPostgresTestDatabase, startTestNatsServer, type TestDatabase, type TestNatsServer } from '@bookshop/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createOrderDatabase, type OrderDatabase } from './database.js';
@@ -69,4 +78,20 @@ it('keeps events in the outbox while NATS is away, and publishes every one exact
 
   await relay.stop();
   await bus.close();
+}, 60_000);
+
+it('reports NATS in readiness while it is away, without making the service unready', async () => {
+  const publishing = startEventPublishing({
+    settings: { url: nats.url, prefix: PREFIX, stream: STREAM },
+    name: 'order',
+    store: prismaOutboxStore(db.outboxEvent),
+  });
+  const natsAnswers = () => publishing.readiness.check().then(() => true, () => false);
+  expect(publishing.readiness.required).toBe(false);
+  await until(natsAnswers);
+  await nats.stop();
+  await until(async () => !(await natsAnswers()));
+  await nats.start();
+  await until(natsAnswers);
+  await publishing.stop();
 }, 60_000);
