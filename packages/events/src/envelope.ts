@@ -34,3 +34,10 @@ export function createEnvelope<TPayload>(type: string, version: number, payload:
     payload,
   };
 }
+
+/** The meta of an event caused by another: same order, same correlation id and trace. */
+export const causedBy = (event: EventEnvelope): EventMeta => ({
+  orderId: event.orderId,
+  correlationId: event.correlationId,
+  traceparent: event.traceparent,
+});

@@ -7,3 +7,5 @@ export * from './outbox-relay.js';
 export * from './prisma-outbox.js';
 export * from './outbox-record.js';
 export * from './publishing.js';
+export * from './consuming.js';
+export * from './inbox.js';

@@ -1,18 +1,27 @@
-import { bounds, pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
+import { DomainError, bounds, pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
 import { z } from 'zod';
 import type { Delivery, DeliveryDatabase } from './database.js';
-import { findDelivery, findDeliveryOfOrder, listDeliveries } from './domain/shipments.js';
+import { completeDelivery, findDelivery, findDeliveryOfOrder, listDeliveries } from './domain/shipments.js';
 
 const deliveriesArgs = pageArgs.extend({ status: z.enum(['PREPARING', 'DELIVERED', 'CANCELLED']).nullish() });
 const isId = (id: string) => bounds.id.safeParse(id).success;
 
-export function createResolvers(db: DeliveryDatabase): GraphQLResolverMap<ServiceContext> {
+export function createResolvers(db: DeliveryDatabase, events: { prefix: string; written: () => void }): GraphQLResolverMap<ServiceContext> {
   return {
     Query: {
       deliveries: (_: unknown, args: unknown, { viewer }: ServiceContext) => {
         requireRole(viewer, 'courier', 'staff');
         const { status, ...page } = parseInput(deliveriesArgs, args);
         return listDeliveries(db, status, page);
+      },
+    },
+    Mutation: {
+      completeDelivery: async (_: unknown, { deliveryId }: { deliveryId: string }, { viewer, request }: ServiceContext) => {
+        requireRole(viewer, 'courier');
+        if (!isId(deliveryId)) throw new DomainError('DELIVERY_NOT_FOUND', 'There is no such delivery.');
+        const delivery = await completeDelivery(db, events.prefix, deliveryId, request);
+        events.written();
+        return delivery;
       },
     },
     Delivery: {

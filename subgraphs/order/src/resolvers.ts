@@ -1,7 +1,7 @@
 import { DomainError, bounds, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
 import { z } from 'zod';
 import type { Order, OrderDatabase } from './database.js';
-import { assertCanSee } from './domain/order.js';
+import { assertCanSee, cancelOrder } from './domain/order.js';
 import { placeOrder, type OrderEvents } from './domain/place-order.js';
 import type { StockReservations } from './domain/stock-reservations.js';
 
@@ -35,6 +35,13 @@ export function createResolvers(db: OrderDatabase, stock: StockReservations, eve
           correlationId: request.correlationId,
           traceparent: request.traceparent,
         });
+      },
+      cancelOrder: async (_: unknown, { orderId }: { orderId: string }, { viewer, request }: ServiceContext) => {
+        const customer = requireRole(viewer, 'customer');
+        if (!bounds.id.safeParse(orderId).success) throw new DomainError('ORDER_NOT_FOUND', 'There is no such order.');
+        const order = await cancelOrder(db, events.prefix, orderId, customer, request);
+        events.written();
+        return order;
       },
     },
     Order: {

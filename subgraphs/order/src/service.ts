@@ -1,7 +1,8 @@
-import { prismaOutboxStore, startEventPublishing } from '@bookshop/events';
+import { prismaOutboxStore, startEventConsuming, startEventPublishing } from '@bookshop/events';
 import { loadTypeDefs, serviceToken, startDatabaseSubgraph, type RunningService } from '@bookshop/runtime';
 import type { OrderConfig } from './config.js';
 import { createOrderDatabase } from './database.js';
+import { CONSUMER, orderHandlers } from './events.js';
 import { createResolvers } from './resolvers.js';
 import { createStockClient } from './stock-client.js';
 
@@ -17,6 +18,7 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
   });
   const publishing = startEventPublishing({ settings: config.events, name: 'order', store: prismaOutboxStore(database.outboxEvent) });
   const events = { prefix: config.events.prefix, written: publishing.wake };
+  const consuming = startEventConsuming({ settings: config.events, durable: CONSUMER, handlers: orderHandlers(database, events.prefix, events.written) });
   return startDatabaseSubgraph({
     name: 'order',
     config,
@@ -24,6 +26,9 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     resolvers: createResolvers(database, stock, events),
     database,
     readiness: [publishing.readiness],
-    beforeDatabaseCloses: publishing.stop,
+    beforeDatabaseCloses: async () => {
+      await consuming.stop();
+      await publishing.stop();
+    },
   });
 }

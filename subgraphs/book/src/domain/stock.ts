@@ -75,25 +75,26 @@ export async function reserveStock(db: BookDatabase, orderId: string, title: str
 
 /**
  * Gives an order's copies back, once: the RESERVED → RELEASED flip is a conditional update, and
- * only the call that flips it returns the copies. For an order never reserved it records a
- * RELEASED tombstone, so a reservation arriving late for it is refused.
+ * only the call that flips it returns the copies (`released`). For an order never reserved it
+ * records a RELEASED tombstone, so a reservation arriving late for it is refused.
  */
+export async function releaseStockIn(tx: Transaction, orderId: string) {
+  const existing = await tx.stockReservation.findUnique({ where: { orderId } });
+  if (!existing) {
+    const tombstone = await tx.stockReservation.create({ data: { orderId, quantity: 0, status: 'RELEASED' } });
+    return { reservation: tombstone, released: null };
+  }
+  const flipped = await tx.stockReservation.updateMany({ where: { orderId, status: 'RESERVED' }, data: { status: 'RELEASED' } });
+  const reservation = { ...existing, status: 'RELEASED' as const };
+  if (flipped.count === 0 || !existing.bookId) return { reservation, released: null };
+  const book = await tx.book.update({ where: { id: existing.bookId }, data: { stock: { increment: existing.quantity } } });
+  return { reservation, released: { bookId: book.id, quantity: existing.quantity, stock: book.stock } };
+}
+
+/** releaseStockIn in a transaction of its own (the synchronous compensation call from order). */
 export async function releaseStock(db: BookDatabase, orderId: string) {
   try {
-    return await db.$transaction(async (tx: Transaction) => {
-      const existing = await tx.stockReservation.findUnique({ where: { orderId } });
-      if (!existing) {
-        return tx.stockReservation.create({ data: { orderId, quantity: 0, status: 'RELEASED' } });
-      }
-      const flipped = await tx.stockReservation.updateMany({
-        where: { orderId, status: 'RESERVED' },
-        data: { status: 'RELEASED' },
-      });
-      if (flipped.count === 1 && existing.bookId) {
-        await tx.book.update({ where: { id: existing.bookId }, data: { stock: { increment: existing.quantity } } });
-      }
-      return { ...existing, status: 'RELEASED' as const };
-    }, TRANSACTION_OPTIONS);
+    return (await db.$transaction((tx: Transaction) => releaseStockIn(tx, orderId), TRANSACTION_OPTIONS)).reservation;
   } catch (error) {
     if (isUniqueViolation(error)) return db.stockReservation.findUniqueOrThrow({ where: { orderId } });
     throw error;
