@@ -1,11 +1,22 @@
-import type { GraphQLResolverMap, ServiceContext } from '@bookshop/runtime';
+import { bounds, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
+import { z } from 'zod';
 import type { Review, ReviewDatabase } from './database.js';
-import { canSeeReviewedOrder, findReview, findReviewOfOrder, listReviewsOfBook } from './domain/reviews.js';
+import { canSeeReviewedOrder, findReview, findReviewOfOrder, listReviewsOfBook, writeReview } from './domain/reviews.js';
 
-export function createResolvers(db: ReviewDatabase): GraphQLResolverMap<ServiceContext> {
+const writeReviewInput = z.object({ orderId: z.string().min(1).max(100), rating: bounds.rating, content: bounds.reviewContent });
+
+export function createResolvers(db: ReviewDatabase, events: { prefix: string; written: () => void }): GraphQLResolverMap<ServiceContext> {
   return {
     Query: {
       review: (_: unknown, { id }: { id: string }) => findReview(db, id),
+    },
+    Mutation: {
+      writeReview: async (_: unknown, { input }: { input: unknown }, { viewer, request }: ServiceContext) => {
+        const customer = requireRole(viewer, 'customer');
+        const review = await writeReview(db, events.prefix, customer, parseInput(writeReviewInput, input), request);
+        events.written();
+        return review;
+      },
     },
     Review: {
       __resolveReference: ({ id }: { id: string }) => findReview(db, id),

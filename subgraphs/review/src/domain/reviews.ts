@@ -1,5 +1,8 @@
-import type { Viewer } from '@bookshop/runtime';
+import { randomUUID } from 'node:crypto';
+import { ReviewWritten, newOutboxRecord, type EventMeta } from '@bookshop/events';
+import { DomainError, type Viewer } from '@bookshop/runtime';
 import type { Review, ReviewDatabase } from '../database.js';
+import type { Prisma } from '../generated/prisma/client.js';
 
 export const findReview = (db: ReviewDatabase, id: string) => db.review.findUnique({ where: { id } });
 
@@ -12,3 +15,51 @@ export const listReviewsOfBook = (db: ReviewDatabase, bookId: string) =>
 /** Reviews are public, the order behind one is not: its customer and staff only. */
 export const canSeeReviewedOrder = (review: Review, viewer: Viewer | null) =>
   viewer?.role === 'staff' || (viewer?.role === 'customer' && viewer.subject === review.customerId);
+
+type Transaction = Prisma.TransactionClient;
+
+export interface NewReview {
+  orderId: string;
+  rating: number;
+  content: string;
+}
+
+/**
+ * One review per delivered order, by the order's own customer, announced by ReviewWritten.
+ * Review knows orders from their events only.
+ */
+export async function writeReview(db: ReviewDatabase, prefix: string, customer: Viewer, review: NewReview, meta: EventMeta): Promise<Review> {
+  return db.$transaction(async (tx: Transaction) => {
+    const order = await tx.reviewableOrder.findUnique({ where: { orderId: review.orderId } });
+    if (!order) throw new DomainError('ORDER_NOT_FOUND', 'There is no such order (or it was placed a moment ago: try again shortly).');
+    if (order.customerId !== customer.subject) throw new DomainError('FORBIDDEN', 'This order is not yours.');
+    if (order.status !== 'DELIVERED') throw new DomainError('REVIEW_NOT_ALLOWED', 'An order can be reviewed once it is delivered.');
+    if (await tx.review.findUnique({ where: { orderId: review.orderId } })) {
+      throw new DomainError('REVIEW_NOT_ALLOWED', 'This order has a review already: one review per order.');
+    }
+    const written = await tx.review.create({
+      data: { id: randomUUID(), orderId: order.orderId, bookId: order.bookId, customerId: order.customerId, rating: review.rating, content: review.content },
+    });
+    await tx.outboxEvent.create({
+      data: newOutboxRecord(prefix, ReviewWritten, {
+        reviewId: written.id, orderId: written.orderId, bookId: written.bookId, customerId: written.customerId,
+        rating: written.rating, content: written.content,
+      }, { ...meta, orderId: written.orderId }),
+    });
+    return written;
+  });
+}
+
+/** What review learns from order's events about each order. */
+export async function learnOrder(tx: Transaction, order: { orderId: string; customerId: string; bookId: string }) {
+  await tx.reviewableOrder.upsert({
+    where: { orderId: order.orderId },
+    create: { ...order, status: 'PLACED' },
+    update: {},
+  });
+}
+
+export async function setOrderStatus(tx: Transaction, orderId: string, status: 'DELIVERED' | 'CANCELLED') {
+  const { count } = await tx.reviewableOrder.updateMany({ where: { orderId }, data: { status } });
+  if (count === 0) throw new Error(`review has not seen order ${orderId} placed yet`);
+}
