@@ -10,6 +10,8 @@ export interface TestShop extends RunningShop {
   databases: Record<ServiceName, TestDatabase>;
   /** The shop's own stream and subject prefix on the machine's NATS. */
   events: EventBus;
+  /** What the services printed (warnings and errors; LOG_LEVEL=warn), for a failing test to show. */
+  logs: () => string[];
 }
 
 /**
@@ -51,6 +53,7 @@ export async function startShop(env: NodeJS.ProcessEnv = {}): Promise<TestShop> 
     url: shop.routerUrl,
     databases,
     events,
+    logs: () => [...lines],
     stop: async () => {
       await shop.stop();
       await events.jsm.streams.delete(events.stream);

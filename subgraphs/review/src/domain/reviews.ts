@@ -54,7 +54,7 @@ export async function writeReview(db: ReviewDatabase, prefix: string, customer: 
 export async function learnOrder(tx: Transaction, order: { orderId: string; customerId: string; bookId: string }) {
   await tx.reviewableOrder.upsert({
     where: { orderId: order.orderId },
-    create: { ...order, status: 'PLACED' },
+    create: { orderId: order.orderId, customerId: order.customerId, bookId: order.bookId, status: 'PLACED' },
     update: {},
   });
 }

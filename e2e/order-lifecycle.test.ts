@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { errorCodes, graphql, tokenFor } from '@bookshop/testing';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { eventually } from './support/eventually.js';
+import { startShop, type TestShop } from './support/shop.js';
+
+const ORDER_VIEW = `query OrderView($id: ID!) {
+  order(id: $id) { id status quantity book { title stock reviews { rating content } } delivery { id status } review { rating content } }
+}`;
+const MY_PAGE = `query MyPage { myPage { orderId title quantity address orderStatus deliveryStatus reviewRating reviewContent version } }`;
+
+let shop: TestShop;
+let staff: string;
+let alice: string;
+let bob: string;
+let courier: string;
+
+beforeAll(async () => {
+  shop = await startShop();
+  [staff, alice, bob, courier] = await Promise.all([
+    tokenFor('staff', 'sam'), tokenFor('customer', 'alice'), tokenFor('customer', 'bob'), tokenFor('courier', 'carl'),
+  ]);
+});
+afterAll(async () => {
+  if (process.env.SHOW_SHOP_LOGS) console.log(shop?.logs().join('\n'));
+  await shop?.stop();
+});
+
+const call = (token: string, query: string, variables: Record<string, unknown> = {}) => graphql(shop.url, query, variables, { token });
+const orderView = async (id: string, token = alice) => (await call(token, ORDER_VIEW, { id })).data?.order;
+const myEntry = async (orderId: string) =>
+  ((await call(alice, MY_PAGE)).data?.myPage as Array<Record<string, unknown>>).find((entry) => entry.orderId === orderId);
+
+it('the whole story: order → shipment → delivered → reviewed, and a cancelled order gives its copies back once', async () => {
+  const title = `The Left Hand of Darkness ${randomUUID()}`;
+  await call(staff, `mutation($i: RegisterBookInput!) { registerBook(input: $i) { id } }`, { i: { title, author: 'Ursula K. Le Guin', publisher: 'Ace', stock: 5 } });
+
+  // A customer orders two copies: the stock goes down at once, the delivery company prepares a shipment.
+  const placed = await call(alice, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }`, { i: { title, quantity: 2, address: '7 Gethen Road' } });
+  const orderId: string = placed.data!.placeOrder.id;
+  expect(placed.data!.placeOrder.status).toBe('PLACED');
+  const preparing = await eventually(() => orderView(orderId), (order) => order?.delivery?.status === 'PREPARING');
+  expect(preparing.book.stock).toBe(3);
+  const deliveries = await call(courier, `{ deliveries(status: PREPARING) { id address status order { id quantity } } }`);
+  expect(deliveries.data!.deliveries).toContainEqual({ id: preparing.delivery.id, address: '7 Gethen Road', status: 'PREPARING', order: { id: orderId, quantity: 2 } });
+
+  // Not delivered yet: no review; a customer cannot complete a delivery.
+  // (review learns of the order from its event: until then it answers ORDER_NOT_FOUND)
+  const early = await eventually(
+    () => call(alice, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { id } }`, { i: { orderId, rating: 5, content: 'Too soon' } }),
+    (result) => errorCodes(result).join() !== 'ORDER_NOT_FOUND',
+  );
+  expect(errorCodes(early)).toEqual(['REVIEW_NOT_ALLOWED']);
+  expect(errorCodes(await call(alice, `mutation($d: ID!) { completeDelivery(deliveryId: $d) { status } }`, { d: preparing.delivery.id }))).toEqual(['FORBIDDEN']);
+
+  // The courier completes it: delivery, order and my page all say DELIVERED.
+  const completed = await call(courier, `mutation($d: ID!) { completeDelivery(deliveryId: $d) { status } }`, { d: preparing.delivery.id });
+  expect(completed.data!.completeDelivery.status).toBe('DELIVERED');
+  await eventually(() => orderView(orderId), (order) => order?.status === 'DELIVERED');
+  await eventually(() => myEntry(orderId), (entry) => entry?.orderStatus === 'DELIVERED' && entry?.deliveryStatus === 'DELIVERED');
+  expect(errorCodes(await call(alice, `mutation($o: ID!) { cancelOrder(orderId: $o) { status } }`, { o: orderId }))).toEqual(['ORDER_NOT_CANCELLABLE']);
+
+  // The customer reviews it, once; nobody else can.
+  await eventually(
+    () => call(alice, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { rating content } }`, { i: { orderId, rating: 5, content: 'Luminous.' } }),
+    (result) => !result.errors,
+  );
+  expect(errorCodes(await call(alice, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { id } }`, { i: { orderId, rating: 1, content: 'Again' } }))).toEqual(['REVIEW_NOT_ALLOWED']);
+  expect(errorCodes(await call(bob, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { id } }`, { i: { orderId, rating: 1, content: 'Not mine' } }))).toEqual(['FORBIDDEN']);
+  const reviewed = await eventually(() => myEntry(orderId), (entry) => entry?.reviewRating === 5);
+  expect(reviewed).toMatchObject({ title, quantity: 2, address: '7 Gethen Road', orderStatus: 'DELIVERED', deliveryStatus: 'DELIVERED', reviewRating: 5, reviewContent: 'Luminous.' });
+  const delivered = await orderView(orderId);
+  expect(delivered.review).toEqual({ rating: 5, content: 'Luminous.' });
+  expect(delivered.book.reviews).toEqual([{ rating: 5, content: 'Luminous.' }]);
+
+  // A second order, cancelled: the copy comes back exactly once, the shipment is cancelled.
+  const second = await call(alice, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }`, { i: { title, quantity: 1, address: '7 Gethen Road' } });
+  const secondId: string = second.data!.placeOrder.id;
+  await eventually(() => orderView(secondId), (order) => order?.delivery?.status === 'PREPARING');
+  expect((await orderView(secondId)).book.stock).toBe(2);
+  const cancelled = await call(alice, `mutation($o: ID!) { cancelOrder(orderId: $o) { status } }`, { o: secondId });
+  expect(cancelled.data!.cancelOrder.status).toBe('CANCELLED');
+  expect((await call(alice, `mutation($o: ID!) { cancelOrder(orderId: $o) { status } }`, { o: secondId })).data!.cancelOrder.status).toBe('CANCELLED');
+  expect(errorCodes(await call(bob, `mutation($o: ID!) { cancelOrder(orderId: $o) { status } }`, { o: secondId }))).toEqual(['FORBIDDEN']);
+  await eventually(() => orderView(secondId), (order) => order?.book.stock === 3 && order?.delivery?.status === 'CANCELLED');
+  await eventually(() => myEntry(secondId), (entry) => entry?.orderStatus === 'CANCELLED' && entry?.deliveryStatus === 'CANCELLED');
+  await new Promise((resolve) => setTimeout(resolve, 1_000)); // a second release would show by now
+  expect((await orderView(secondId)).book.stock).toBe(3);
+}, 120_000);
