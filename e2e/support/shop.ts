@@ -32,7 +32,9 @@ export async function startShop(env: NodeJS.ProcessEnv = {}): Promise<TestShop> 
   const events = await connectEventBus({ url: TEST_NATS_URL, prefix: `e2e_${run}`, stream: `E2E_${run}`, name: 'e2e' });
   const lines: string[] = [];
   const shop = await launchShop({
-    mode: 'source',
+    // `pnpm test` builds first and runs the compiled services (faster to start); a bare `vitest`
+    // runs the TypeScript sources, so a test never runs stale code.
+    mode: process.env.E2E_MODE === 'dist' ? 'dist' : 'source',
     ports,
     databaseUrls: Object.fromEntries(SERVICE_NAMES.map((name) => [name, databases[name].url])) as Record<ServiceName, string>,
     natsUrl: TEST_NATS_URL,
