@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { connectEventBus, type EventBus } from '@bookshop/events';
 import { DEVELOPMENT_JWT_SECRET } from '@bookshop/runtime';
-import { TEST_NATS_URL, createPostgresTestDatabase, createSqliteTestDatabase, type TestDatabase } from '@bookshop/testing';
+import {
+  TEST_NATS_URL,
+  createPostgresTestDatabase,
+  createSqliteTestDatabase,
+  startTestNatsServer,
+  type TestDatabase,
+  type TestNatsServer,
+} from '@bookshop/testing';
 import { SERVICE_NAMES, freePort, launchShop, type RunningShop, type ServiceName } from '@bookshop/tools';
 
 export interface TestShop extends RunningShop {
@@ -10,6 +17,8 @@ export interface TestShop extends RunningShop {
   databases: Record<ServiceName, TestDatabase>;
   /** The shop's own stream and subject prefix on the machine's NATS. */
   events: EventBus;
+  /** The shop's own nats-server, when asked for one (a test that stops the broker). */
+  nats?: TestNatsServer;
   /** What the services printed (warnings and errors; LOG_LEVEL=warn), for a failing test to show. */
   logs: () => string[];
 }
@@ -18,7 +27,7 @@ export interface TestShop extends RunningShop {
  * The whole shop as real processes on free ports — five subgraphs and the router, each context
  * on its own fresh database (PostgreSQL and SQLite) — sharing nothing with other tests.
  */
-export async function startShop(env: NodeJS.ProcessEnv = {}): Promise<TestShop> {
+export async function startShop(options: { env?: NodeJS.ProcessEnv; privateNats?: boolean } = {}): Promise<TestShop> {
   const databases: Record<ServiceName, TestDatabase> = {
     book: await createPostgresTestDatabase('book'),
     order: await createPostgresTestDatabase('order'),
@@ -29,7 +38,9 @@ export async function startShop(env: NodeJS.ProcessEnv = {}): Promise<TestShop> 
   const ports = { router: await freePort() } as Record<ServiceName | 'router', number>;
   for (const name of SERVICE_NAMES) ports[name] = await freePort();
   const run = randomBytes(4).toString('hex');
-  const events = await connectEventBus({ url: TEST_NATS_URL, prefix: `e2e_${run}`, stream: `E2E_${run}`, name: 'e2e' });
+  const nats = options.privateNats ? await startTestNatsServer() : undefined;
+  const natsUrl = nats?.url ?? TEST_NATS_URL;
+  const events = await connectEventBus({ url: natsUrl, prefix: `e2e_${run}`, stream: `E2E_${run}`, name: 'e2e' });
   const lines: string[] = [];
   const shop = await launchShop({
     // `pnpm test` builds first and runs the compiled services (faster to start); a bare `vitest`
@@ -37,7 +48,7 @@ export async function startShop(env: NodeJS.ProcessEnv = {}): Promise<TestShop> 
     mode: process.env.E2E_MODE === 'dist' ? 'dist' : 'source',
     ports,
     databaseUrls: Object.fromEntries(SERVICE_NAMES.map((name) => [name, databases[name].url])) as Record<ServiceName, string>,
-    natsUrl: TEST_NATS_URL,
+    natsUrl,
     env: {
       NODE_ENV: 'test',
       JWT_SECRET: DEVELOPMENT_JWT_SECRET,
@@ -45,7 +56,7 @@ export async function startShop(env: NodeJS.ProcessEnv = {}): Promise<TestShop> 
       SHUTDOWN_GRACE_MS: '2000',
       EVENT_PREFIX: events.prefix,
       EVENT_STREAM: events.stream,
-      ...env,
+      ...options.env,
     },
     // Kept quiet, but kept: a failing test can print them.
     onLine: (service, line) => lines.push(`[${service}] ${line}`),
@@ -55,11 +66,13 @@ export async function startShop(env: NodeJS.ProcessEnv = {}): Promise<TestShop> 
     url: shop.routerUrl,
     databases,
     events,
+    ...(nats ? { nats } : {}),
     logs: () => [...lines],
     stop: async () => {
       await shop.stop();
       await events.jsm.streams.delete(events.stream);
       await events.close();
+      await nats?.dispose();
       await Promise.all(Object.values(databases).map((database) => database.drop()));
     },
   };

@@ -25,6 +25,8 @@ export interface RunningShop {
   processes: Record<ServiceName | 'router', ManagedProcess>;
   /** Stops the router first (no new work), then the subgraphs, each gracefully. */
   stop: () => Promise<void>;
+  /** Starts one service again, as it was, and waits until it is ready (after a stop or a crash). */
+  restart: (service: ServiceName | 'router') => Promise<void>;
 }
 
 const graphqlUrl = (port: number) => `http://127.0.0.1:${port}/graphql`;
@@ -44,7 +46,9 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
     Object.entries(layout.ports).map(([name, port]) => [name, graphqlUrl(port)]),
   ) as RunningShop['urls'];
   const processes = {} as RunningShop['processes'];
+  const environments = {} as Record<ServiceName | 'router', NodeJS.ProcessEnv>;
   const start = (service: ServiceName | 'router', env: NodeJS.ProcessEnv) => {
+    environments[service] = env;
     const { command, args } = entryOf(service, layout.mode);
     const managed = spawnManaged({
       name: service,
@@ -81,5 +85,9 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
     await stop();
     throw error;
   }
-  return { routerUrl: urls.router, urls, processes, stop };
+  const restart = async (service: ServiceName | 'router') => {
+    await processes[service].stop();
+    await start(service, environments[service]);
+  };
+  return { routerUrl: urls.router, urls, processes, stop, restart };
 }

@@ -47,3 +47,15 @@ export async function countRows(url: string, table: string): Promise<number> {
     await client.end();
   }
 }
+
+/** One query's rows, straight from a PostgreSQL database (for assertions on what was stored). */
+export async function queryRows<T extends Record<string, unknown>>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
