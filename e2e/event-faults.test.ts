@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { OrderPlaced, eventOf, subjectOf } from '@bookshop/events';
 import { graphql, queryRows, tokenFor } from '@bookshop/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { headers } from '@nats-io/transport-node';
+import { runShopCommand } from './support/command.js';
 import { eventually } from './support/eventually.js';
 import { startShop, type TestShop } from './support/shop.js';
 
@@ -104,5 +106,22 @@ describe('redelivery and poison messages', () => {
     expect(Object.keys(parked).sort()).toEqual(
       ['delivery', 'mypage-main', 'review'].map((consumer) => `${shop.events.prefix}.deadletter.${consumer}.OrderPlaced`),
     );
+  }, 60_000);
+
+  it('parked events can be listed and replayed with `pnpm -s deadletters`', async () => {
+    const { shop, myPage } = await openShop();
+    const orderId = randomUUID();
+    const event = eventOf(OrderPlaced, { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Solaris', quantity: 1, address: '1 Ocean Way' }, { orderId, correlationId: 'replayed' });
+    // As the consumer parks an event whose handler kept failing (say, its database was away):
+    const parked = headers();
+    parked.set('Bookshop-Error', 'failed 5 times: database unreachable');
+    parked.set('Bookshop-Subject', subjectOf(shop.events.prefix, OrderPlaced));
+    await shop.events.js.publish(`${shop.events.prefix}.deadletter.mypage-main.OrderPlaced`, JSON.stringify(event), { headers: parked });
+
+    const listed = await runShopCommand(shop, ['deadletters', 'list', 'mypage-main']);
+    expect(listed).toMatch(/mypage-main\t\S+\.order\.OrderPlaced\tfailed 5 times: database unreachable/);
+    expect(await runShopCommand(shop, ['deadletters', 'replay', 'mypage-main'])).toMatch(/replayed 1 message/);
+    await eventually(myPage, (all) => all.some((e) => e.orderId === orderId));
+    expect((await runShopCommand(shop, ['deadletters', 'list', 'mypage-main'])).trim()).toBe('');
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorCodes, graphql, tokenFor } from '@bookshop/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runShopCommand } from './support/command.js';
 import { eventually } from './support/eventually.js';
 import { startShop, type TestShop } from './support/shop.js';
 
@@ -86,4 +87,13 @@ it('the whole story: order → shipment → delivered → reviewed, and a cancel
   await eventually(() => myEntry(secondId), (entry) => entry?.orderStatus === 'CANCELLED' && entry?.deliveryStatus === 'CANCELLED');
   await new Promise((resolve) => setTimeout(resolve, 1_000)); // a second release would show by now
   expect((await orderView(secondId)).book.stock).toBe(3);
+
+  // My page is a projection: emptied and replayed from the stream, it comes back the same.
+  const before = (await call(alice, MY_PAGE)).data!.myPage;
+  expect(before.map((entry: { orderId: string }) => entry.orderId)).toEqual([secondId, orderId]); // newest first
+  await shop.processes.mypage.stop();
+  expect(await runShopCommand(shop, ['mypage:rebuild'], { MYPAGE_DATABASE_URL: shop.databases.mypage.url })).toMatch(/emptied/);
+  await shop.restart('mypage');
+  const after = await eventually(async () => (await call(alice, MY_PAGE)).data!.myPage, (entries) => JSON.stringify(entries) === JSON.stringify(before));
+  expect(after).toEqual(before);
 }, 120_000);

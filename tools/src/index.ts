@@ -1,3 +1,4 @@
 export * from './child-process.js';
 export * from './free-port.js';
 export * from './launch-shop.js';
+export * from './dead-letters.js';

@@ -5,7 +5,7 @@ import { openMyPageDatabase } from './database.js';
 import { consumerName } from './events.js';
 import { resetReadModel } from './rebuild.js';
 
-// `pnpm --filter @bookshop/mypage rebuild` (with the instance stopped): the next start replays the stream.
+// `pnpm -s mypage:rebuild` (with the instance stopped): the next start replays the stream.
 await runMain(async () => {
   const config = myPageConfig();
   const consumer = consumerName(config.instance);
