@@ -89,3 +89,29 @@ describe('registerBook refuses bad input with INVALID_INPUT and changes nothing'
     await expectRefusedWithoutChange(() => book({ title: `  ${title} ` }), ['BOOK_ALREADY_EXISTS']);
   });
 });
+
+describe('the order lifecycle refuses bad input with a clear code', () => {
+  const review = (input: Record<string, unknown>) =>
+    graphql(shop.url, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { id } }`, { i: { orderId: randomUUID(), rating: 5, content: 'Fine', ...input } }, { token: alice });
+
+  it.each([
+    ['a rating of 0', { rating: 0 }],
+    ['a rating of 6', { rating: 6 }],
+    ['empty review content', { content: '' }],
+    ['2,001 characters of review content', { content: 'r'.repeat(2_001) }],
+  ])('writeReview with %s: INVALID_INPUT', async (_, input) => {
+    expect(errorCodes(await review(input))).toEqual(['INVALID_INPUT']);
+  });
+
+  it('a review of an order review has never heard of: ORDER_NOT_FOUND', async () => {
+    expect(errorCodes(await review({}))).toEqual(['ORDER_NOT_FOUND']);
+  });
+
+  it('cancelling an unknown or malformed order id: ORDER_NOT_FOUND; completing an unknown delivery: DELIVERY_NOT_FOUND', async () => {
+    const courier = await tokenFor('courier', 'carl');
+    for (const id of [randomUUID(), 'not-an-id']) {
+      expect(errorCodes(await graphql(shop.url, `mutation($o: ID!) { cancelOrder(orderId: $o) { id } }`, { o: id }, { token: alice }))).toEqual(['ORDER_NOT_FOUND']);
+      expect(errorCodes(await graphql(shop.url, `mutation($d: ID!) { completeDelivery(deliveryId: $d) { id } }`, { d: id }, { token: courier }))).toEqual(['DELIVERY_NOT_FOUND']);
+    }
+  });
+});
