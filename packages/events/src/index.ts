@@ -9,3 +9,4 @@ export * from './outbox-record.js';
 export * from './publishing.js';
 export * from './consuming.js';
 export * from './inbox.js';
+export * from './context-events.js';

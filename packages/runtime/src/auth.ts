@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { DomainError } from './errors.js';
 
@@ -16,7 +17,13 @@ export const TOKEN_KEY_ID = 'bookshop-hs256-1';
 /** Used when JWT_SECRET is unset. Fine on a laptop; refused when NODE_ENV=production. */
 export const DEVELOPMENT_JWT_SECRET = 'bookshop-development-secret-do-not-use-in-production';
 
-const encode = (secret: string) => new TextEncoder().encode(secret);
+// One key object per secret: importing the key again on every request costs CPU on every hop.
+const keys = new Map<string, KeyObject>();
+const encode = (secret: string): KeyObject => {
+  let key = keys.get(secret);
+  if (!key) keys.set(secret, (key = createSecretKey(Buffer.from(secret, 'utf8'))));
+  return key;
+};
 
 export async function signToken(
   viewer: Viewer,

@@ -1,4 +1,4 @@
-import { OrderCancelled, StockReleased, applyOnce, causedBy, newOutboxRecord, on, type EventHandler } from '@bookshop/events';
+import { OrderCancelled, StockReleased, applyOnce, causedBy, newOutboxRecord, on, type EventHandler, type OutboxWriter } from '@bookshop/events';
 import type { BookDatabase } from './database.js';
 import { releaseStockIn } from './domain/stock.js';
 import type { Prisma } from './generated/prisma/client.js';
@@ -6,7 +6,7 @@ import type { Prisma } from './generated/prisma/client.js';
 export const CONSUMER = 'book';
 
 /** What book consumes: a cancelled order's copies go back into stock, once, announced by StockReleased. */
-export function bookHandlers(db: BookDatabase, prefix: string, written: () => void): EventHandler[] {
+export function bookHandlers(db: BookDatabase, { prefix, written }: OutboxWriter): EventHandler[] {
   const inTransaction = (work: (tx: Prisma.TransactionClient) => Promise<void>) => db.$transaction(work).then(written);
   return [
     on(OrderCancelled, (event) =>

@@ -1,4 +1,4 @@
-import { prismaOutboxStore, startEventConsuming, startEventPublishing } from '@bookshop/events';
+import { startContextEvents } from '@bookshop/events';
 import { loadTypeDefs, startDatabaseSubgraph, type RunningService } from '@bookshop/runtime';
 import type { BookConfig } from './config.js';
 import { createBookDatabase } from './database.js';
@@ -10,11 +10,11 @@ const typeDefs = loadTypeDefs(new URL('../src/schema.graphql', import.meta.url))
 /** The catalogue and its stock; a cancelled order's copies come back through events. */
 export async function startBookService(config: BookConfig): Promise<RunningService> {
   const database = createBookDatabase(config.databaseUrl);
-  const publishing = startEventPublishing({ settings: config.events, name: 'book', store: prismaOutboxStore(database.outboxEvent) });
-  const consuming = startEventConsuming({
+  const events = startContextEvents({
     settings: config.events,
-    durable: CONSUMER,
-    handlers: bookHandlers(database, config.events.prefix, publishing.wake),
+    name: CONSUMER,
+    outbox: database.outboxEvent,
+    handlers: (writer) => bookHandlers(database, writer),
   });
   return startDatabaseSubgraph({
     name: 'book',
@@ -22,10 +22,7 @@ export async function startBookService(config: BookConfig): Promise<RunningServi
     typeDefs,
     resolvers: createResolvers(database),
     database,
-    readiness: [publishing.readiness],
-    beforeDatabaseCloses: async () => {
-      await consuming.stop();
-      await publishing.stop();
-    },
+    readiness: events.readiness,
+    beforeDatabaseCloses: events.stop,
   });
 }

@@ -1,4 +1,4 @@
-import { OrderCancelled, OrderPlaced, applyOnce, causedBy, on, type EventHandler } from '@bookshop/events';
+import { OrderCancelled, OrderPlaced, applyOnce, causedBy, on, type EventHandler, type OutboxWriter } from '@bookshop/events';
 import type { DeliveryDatabase } from './database.js';
 import { cancelShipment, prepareShipment } from './domain/shipments.js';
 import type { Prisma } from './generated/prisma/client.js';
@@ -6,7 +6,7 @@ import type { Prisma } from './generated/prisma/client.js';
 export const CONSUMER = 'delivery';
 
 /** What delivery consumes; each effect commits with its event id, then the relay is woken. */
-export function deliveryHandlers(db: DeliveryDatabase, prefix: string, written: () => void): EventHandler[] {
+export function deliveryHandlers(db: DeliveryDatabase, { prefix, written }: OutboxWriter): EventHandler[] {
   const inTransaction = (work: (tx: Prisma.TransactionClient) => Promise<void>) => db.$transaction(work).then(written);
   return [
     on(OrderPlaced, (event) =>

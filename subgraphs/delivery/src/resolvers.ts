@@ -1,3 +1,4 @@
+import type { OutboxWriter } from '@bookshop/events';
 import { DomainError, bounds, pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
 import { z } from 'zod';
 import type { Delivery, DeliveryDatabase } from './database.js';
@@ -6,7 +7,7 @@ import { completeDelivery, findDelivery, findDeliveryOfOrder, listDeliveries } f
 const deliveriesArgs = pageArgs.extend({ status: z.enum(['PREPARING', 'DELIVERED', 'CANCELLED']).nullish() });
 const isId = (id: string) => bounds.id.safeParse(id).success;
 
-export function createResolvers(db: DeliveryDatabase, events: { prefix: string; written: () => void }): GraphQLResolverMap<ServiceContext> {
+export function createResolvers(db: DeliveryDatabase, events: OutboxWriter): GraphQLResolverMap<ServiceContext> {
   return {
     Query: {
       deliveries: (_: unknown, args: unknown, { viewer }: ServiceContext) => {

@@ -1,25 +1,10 @@
-import {
-  DeliveryCancelled,
-  DeliveryCompleted,
-  DeliveryStarted,
-  OrderCancelled,
-  OrderDelivered,
-  OrderPlaced,
-  ReviewWritten,
-  StockReleased,
-  applyOnce,
-  on,
-  type EventDefinition,
-  type EventEnvelope,
-  type EventHandler,
-} from '@bookshop/events';
+import { EVENTS, applyOnce, on, type EventDefinition, type EventEnvelope, type EventHandler } from '@bookshop/events';
 import type { MyPageDatabase } from './database.js';
 import { projections } from './domain/projection.js';
 import type { Prisma } from './generated/prisma/client.js';
 
-export const PROJECTED_EVENTS: EventDefinition[] = [
-  OrderPlaced, OrderCancelled, OrderDelivered, DeliveryStarted, DeliveryCompleted, DeliveryCancelled, ReviewWritten, StockReleased,
-];
+/** Every event the projection knows how to apply. */
+export const PROJECTED_EVENTS: EventDefinition[] = EVENTS.filter((definition) => definition.type in projections);
 
 /** Each my page instance keeps its own read model, fed by its own durable consumer. */
 export const consumerName = (instance: string) => `mypage-${instance}`;

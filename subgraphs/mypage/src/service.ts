@@ -1,4 +1,4 @@
-import { startEventConsuming } from '@bookshop/events';
+import { startContextEvents } from '@bookshop/events';
 import { loadTypeDefs, startDatabaseSubgraph, type RunningService } from '@bookshop/runtime';
 import type { MyPageConfig } from './config.js';
 import { openMyPageDatabase } from './database.js';
@@ -11,10 +11,10 @@ const typeDefs = loadTypeDefs(new URL('../src/schema.graphql', import.meta.url))
 export async function startMyPageService(config: MyPageConfig): Promise<RunningService> {
   const database = await openMyPageDatabase(config.databaseUrl);
   const consumer = consumerName(config.instance);
-  const consuming = startEventConsuming({
+  const events = startContextEvents({
     settings: config.events,
-    durable: consumer,
-    handlers: myPageHandlers(database, consumer, () => {}),
+    name: consumer,
+    handlers: () => myPageHandlers(database, consumer, () => {}),
   });
   return startDatabaseSubgraph({
     name: 'mypage',
@@ -22,6 +22,6 @@ export async function startMyPageService(config: MyPageConfig): Promise<RunningS
     typeDefs,
     resolvers: createResolvers(database),
     database,
-    beforeDatabaseCloses: consuming.stop,
+    beforeDatabaseCloses: events.stop,
   });
 }

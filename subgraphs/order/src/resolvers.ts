@@ -4,6 +4,7 @@ import type { Order, OrderDatabase } from './database.js';
 import { assertCanSee, cancelOrder } from './domain/order.js';
 import { placeOrder, type OrderEvents } from './domain/place-order.js';
 import type { StockReservations } from './domain/stock-reservations.js';
+import { sagaAdmission } from './admission.js';
 
 const placeOrderInput = z.object({
   title: bounds.title,
@@ -18,6 +19,7 @@ async function findOrder(db: OrderDatabase, id: string): Promise<Order | null> {
 }
 
 export function createResolvers(db: OrderDatabase, stock: StockReservations, events: OrderEvents): GraphQLResolverMap<ServiceContext> {
+  const admit = sagaAdmission();
   return {
     Query: {
       order: async (_: unknown, { id }: { id: string }, { viewer }: ServiceContext) => {
@@ -29,12 +31,14 @@ export function createResolvers(db: OrderDatabase, stock: StockReservations, eve
       placeOrder: (_: unknown, { input }: { input: unknown }, { viewer, request }: ServiceContext) => {
         const customer = requireRole(viewer, 'customer');
         const parsed = parseInput(placeOrderInput, input);
-        return placeOrder(db, stock, events, {
-          ...parsed,
-          customerId: customer.subject,
-          correlationId: request.correlationId,
-          traceparent: request.traceparent,
-        });
+        return admit(() =>
+          placeOrder(db, stock, events, {
+            ...parsed,
+            customerId: customer.subject,
+            correlationId: request.correlationId,
+            traceparent: request.traceparent,
+          }),
+        );
       },
       cancelOrder: async (_: unknown, { orderId }: { orderId: string }, { viewer, request }: ServiceContext) => {
         const customer = requireRole(viewer, 'customer');

@@ -1,4 +1,4 @@
-import { prismaOutboxStore, startEventConsuming, startEventPublishing } from '@bookshop/events';
+import { startContextEvents } from '@bookshop/events';
 import { loadTypeDefs, serviceToken, startDatabaseSubgraph, type RunningService } from '@bookshop/runtime';
 import type { OrderConfig } from './config.js';
 import { createOrderDatabase } from './database.js';
@@ -16,19 +16,19 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     token: serviceToken('order', config.jwtSecret),
     timeoutMs: config.stockCallTimeoutMs,
   });
-  const publishing = startEventPublishing({ settings: config.events, name: 'order', store: prismaOutboxStore(database.outboxEvent) });
-  const events = { prefix: config.events.prefix, written: publishing.wake };
-  const consuming = startEventConsuming({ settings: config.events, durable: CONSUMER, handlers: orderHandlers(database, events.prefix, events.written) });
+  const events = startContextEvents({
+    settings: config.events,
+    name: CONSUMER,
+    outbox: database.outboxEvent,
+    handlers: (writer) => orderHandlers(database, writer),
+  });
   return startDatabaseSubgraph({
     name: 'order',
     config,
     typeDefs,
     resolvers: createResolvers(database, stock, events),
     database,
-    readiness: [publishing.readiness],
-    beforeDatabaseCloses: async () => {
-      await consuming.stop();
-      await publishing.stop();
-    },
+    readiness: events.readiness,
+    beforeDatabaseCloses: events.stop,
   });
 }

@@ -1,3 +1,4 @@
+import type { OutboxWriter } from '@bookshop/events';
 import { bounds, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
 import { z } from 'zod';
 import type { Review, ReviewDatabase } from './database.js';
@@ -5,7 +6,7 @@ import { canSeeReviewedOrder, findReview, findReviewOfOrder, listReviewsOfBook, 
 
 const writeReviewInput = z.object({ orderId: z.string().min(1).max(100), rating: bounds.rating, content: bounds.reviewContent });
 
-export function createResolvers(db: ReviewDatabase, events: { prefix: string; written: () => void }): GraphQLResolverMap<ServiceContext> {
+export function createResolvers(db: ReviewDatabase, events: OutboxWriter): GraphQLResolverMap<ServiceContext> {
   return {
     Query: {
       review: (_: unknown, { id }: { id: string }) => findReview(db, id),

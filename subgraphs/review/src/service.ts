@@ -1,4 +1,4 @@
-import { prismaOutboxStore, startEventConsuming, startEventPublishing } from '@bookshop/events';
+import { startContextEvents } from '@bookshop/events';
 import { loadTypeDefs, startDatabaseSubgraph, type RunningService } from '@bookshop/runtime';
 import type { ReviewConfig } from './config.js';
 import { openReviewDatabase } from './database.js';
@@ -10,18 +10,19 @@ const typeDefs = loadTypeDefs(new URL('../src/schema.graphql', import.meta.url))
 /** Reviews of delivered orders; review knows orders from their events, never by calling order. */
 export async function startReviewService(config: ReviewConfig): Promise<RunningService> {
   const database = await openReviewDatabase(config.databaseUrl);
-  const publishing = startEventPublishing({ settings: config.events, name: 'review', store: prismaOutboxStore(database.outboxEvent) });
-  const consuming = startEventConsuming({ settings: config.events, durable: CONSUMER, handlers: reviewHandlers(database) });
+  const events = startContextEvents({
+    settings: config.events,
+    name: CONSUMER,
+    outbox: database.outboxEvent,
+    handlers: () => reviewHandlers(database),
+  });
   return startDatabaseSubgraph({
     name: 'review',
     config,
     typeDefs,
-    resolvers: createResolvers(database, { prefix: config.events.prefix, written: publishing.wake }),
+    resolvers: createResolvers(database, events),
     database,
-    readiness: [publishing.readiness],
-    beforeDatabaseCloses: async () => {
-      await consuming.stop();
-      await publishing.stop();
-    },
+    readiness: events.readiness,
+    beforeDatabaseCloses: events.stop,
   });
 }

@@ -1,4 +1,4 @@
-import { OrderPlaced, eventOf, outboxRecord } from '@bookshop/events';
+import { OrderPlaced, eventOf, outboxRecord, type OutboxWriter } from '@bookshop/events';
 import { DomainError, isDomainError, logger } from '@bookshop/runtime';
 import type { Order, OrderDatabase } from '../database.js';
 import { Prisma } from '../generated/prisma/client.js';
@@ -15,11 +15,7 @@ export interface PlaceOrderRequest {
 }
 
 /** Where the saga's events go: the outbox table, under the configured subject prefix. */
-export interface OrderEvents {
-  prefix: string;
-  /** Called after a commit that wrote events, so the relay publishes them at once. */
-  written: () => void;
-}
+export type OrderEvents = OutboxWriter;
 
 const RETRY_AFTER_SECONDS = 2;
 

@@ -1,0 +1,48 @@
+import type { ReadinessCheck } from '@bookshop/runtime';
+import type { EventHandler } from './consumer.js';
+import { startEventConsuming } from './consuming.js';
+import type { EventBusSettings } from './nats.js';
+import { prismaOutboxStore, type OutboxModel } from './prisma-outbox.js';
+import { startEventPublishing } from './publishing.js';
+
+/** What a context's code needs to write events: the subject prefix, and a nudge for the relay. */
+export interface OutboxWriter {
+  prefix: string;
+  /** Call after a commit that wrote outbox rows: the relay publishes them at once. */
+  written: () => void;
+}
+
+export interface ContextEvents extends OutboxWriter {
+  readiness: ReadinessCheck[];
+  /** Stops the consumer (after its last ack), then the relay. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * A context's whole side of the event backbone: the outbox relay when it publishes, its durable
+ * consumer when it consumes. Both connect in the background; NATS being away delays events only.
+ */
+export function startContextEvents(options: {
+  settings: EventBusSettings;
+  /** The context's name, which is also its durable consumer's name unless `durable` says otherwise. */
+  name: string;
+  durable?: string;
+  outbox?: OutboxModel;
+  handlers?: (writer: OutboxWriter) => EventHandler[];
+}): ContextEvents {
+  const publishing = options.outbox
+    ? startEventPublishing({ settings: options.settings, name: options.name, store: prismaOutboxStore(options.outbox) })
+    : undefined;
+  const writer: OutboxWriter = { prefix: options.settings.prefix, written: () => publishing?.wake() };
+  const consuming = options.handlers
+    ? startEventConsuming({ settings: options.settings, durable: options.durable ?? options.name, handlers: options.handlers(writer) })
+    : undefined;
+  return {
+    ...writer,
+    readiness: publishing ? [publishing.readiness] : [],
+    stop: async () => {
+      await consuming?.stop();
+      await publishing?.stop();
+    },
+  };
+}
