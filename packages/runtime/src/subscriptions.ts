@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { bearerToken, verifyToken, type Viewer } from './auth.js';
+import { formatError } from './errors.js';
 import { logger } from './logger.js';
 import { correlationIdFrom, type RequestMeta } from './request-context.js';
 
@@ -19,6 +20,8 @@ interface SocketExtra {
  * graphql-ws on the HTTP server's /graphql. The caller's token comes in `connection_init`
  * (`{ "authorization": "Bearer …" }`); a socket without a valid one is closed with 4403.
  */
+const toWire = (error: GraphQLError): GraphQLFormattedError => formatError(error.toJSON(), error);
+
 export function attachSubscriptions(httpServer: Server, options: SubscriptionOptions, jwtSecret: string) {
   const webSocketServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
   const identities = new WeakMap<object, SocketExtra>();
@@ -42,6 +45,10 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionOpt
           return false;
         }
       },
+      // The same error formatting as HTTP: codes for refusals, nothing internal for the rest.
+      onError: (_context, _id, _payload, errors) => errors.map(toWire),
+      onNext: (_context, _id, _payload, _args, result) =>
+        'errors' in result && result.errors ? { ...result, errors: (result.errors as GraphQLError[]).map(toWire) } : result,
       context: (context) => {
         const identity = identities.get(context);
         return { viewer: identity?.viewer ?? null, request: identity?.request ?? { correlationId: correlationIdFrom(undefined) } };

@@ -1,13 +1,37 @@
-import { pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
+import { DomainError, pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
 import type { MyPageDatabase, MyPageEntry } from './database.js';
 import { listEntriesOfCustomer } from './domain/entries.js';
+import type { LiveUpdates } from './live-updates.js';
 
-export function createResolvers(db: MyPageDatabase): GraphQLResolverMap<ServiceContext> {
+/** DECISIONS.md: a subscription to an order not projected yet waits this long for it. */
+const WAIT_FOR_ORDER_MS = 10_000;
+
+export function createResolvers(db: MyPageDatabase, live: LiveUpdates, waitForOrderMs = WAIT_FOR_ORDER_MS): GraphQLResolverMap<ServiceContext> {
   return {
     Query: {
       myPage: (_: unknown, args: unknown, { viewer }: ServiceContext) => {
         const customer = requireRole(viewer, 'customer');
         return listEntriesOfCustomer(db, customer.subject, parseInput(pageArgs, args));
+      },
+    },
+    Subscription: {
+      myPageUpdated: {
+        subscribe: async (_: unknown, __: unknown, { viewer }: ServiceContext) => {
+          const customer = requireRole(viewer, 'customer');
+          const current = await db.myPageEntry.findMany({ where: { customerId: customer.subject }, orderBy: { orderId: 'asc' } });
+          return live.stream(`customer:${customer.subject}`, current);
+        },
+        resolve: (entry: MyPageEntry) => entry,
+      },
+      orderStatusChanged: {
+        subscribe: async (_: unknown, { orderId }: { orderId: string }, { viewer }: ServiceContext) => {
+          const customer = requireRole(viewer, 'customer');
+          const entry = (await db.myPageEntry.findUnique({ where: { orderId } })) ?? (await live.waitForOrder(orderId, waitForOrderMs));
+          if (!entry) throw new DomainError('ORDER_NOT_FOUND', 'There is no such order.');
+          if (entry.customerId !== customer.subject) throw new DomainError('FORBIDDEN', 'This order is not yours.');
+          return live.stream(`order:${orderId}`, [entry]);
+        },
+        resolve: (entry: MyPageEntry) => entry,
       },
     },
     MyPageEntry: {
