@@ -2,7 +2,7 @@ import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOp
 import type { ServiceContext } from '@bookshop/runtime';
 
 /** Carries the caller's identity and trace to every subgraph the plan touches. */
-class PropagatingDataSource extends RemoteGraphQLDataSource<ServiceContext> {
+export class PropagatingDataSource extends RemoteGraphQLDataSource<ServiceContext> {
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<ServiceContext>): void {
     const meta = (context as Partial<ServiceContext>).request;
     if (!meta || !request.http) return;

@@ -3,16 +3,19 @@ import { startGraphQLService, type RunningService } from '@bookshop/runtime';
 import { loadSupergraph } from './compose.js';
 import type { RouterConfig } from './config.js';
 import { createGateway } from './gateway.js';
+import { createSubscriptionExecutor } from './subscriptions.js';
 
 /** The federated router: one GraphQL endpoint in front of every subgraph. */
 export async function startRouter(config: RouterConfig, supergraphSdl = loadSupergraph()): Promise<RunningService> {
   const gateway = createGateway(supergraphSdl, config.subgraphUrls);
+  const subscriptions = createSubscriptionExecutor(supergraphSdl, config.subgraphUrls);
   return startGraphQLService({
     name: 'router',
     port: config.port,
     apollo: { gateway },
     jwtSecret: config.jwtSecret,
     shutdownGraceMs: config.shutdownGraceMs,
+    subscriptions,
     plugins: [
       config.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import type { ExecutionArgs, ExecutionResult, GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { bearerToken, verifyToken, type Viewer } from './auth.js';
@@ -9,6 +9,8 @@ import { correlationIdFrom, type RequestMeta } from './request-context.js';
 
 export interface SubscriptionOptions {
   schema: GraphQLSchema;
+  /** Executes a subscription itself (the router); by default graphql-js runs it on `schema`. */
+  subscribe?: (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | AsyncIterable<ExecutionResult> | ExecutionResult>;
 }
 
 interface SocketExtra {
@@ -28,6 +30,7 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionOpt
   const cleanup = useServer(
     {
       schema: options.schema,
+      ...(options.subscribe ? { subscribe: options.subscribe } : {}),
       onConnect: async (context) => {
         const params = (context.connectionParams ?? {}) as Record<string, unknown>;
         const authorization = typeof params.authorization === 'string' ? params.authorization : undefined;

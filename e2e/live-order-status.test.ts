@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { graphql, tokenFor } from '@bookshop/testing';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { eventually } from './support/eventually.js';
+import { startShop, type TestShop } from './support/shop.js';
+
+let shop: TestShop;
+const clients: Client[] = [];
+beforeAll(async () => {
+  shop = await startShop();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.dispose()));
+  if (process.env.SHOW_SHOP_LOGS) console.log(shop?.logs().join('\n'));
+  await shop?.stop();
+});
+
+const WATCH = `subscription Watch($id: ID!) {
+  orderStatusChanged(orderId: $id) {
+    orderStatus deliveryStatus reviewRating version
+    order { quantity book { title stock } delivery { status } review { rating } }
+  }
+}`;
+
+it('a customer watches an order live through the router, with fields of every subgraph on each event', async () => {
+  const [staff, alice, courier] = await Promise.all([tokenFor('staff', 'sam'), tokenFor('customer', 'alice'), tokenFor('courier', 'carl')]);
+  const call = (token: string, query: string, variables: Record<string, unknown> = {}) => graphql(shop.url, query, variables, { token });
+  const title = `Kindred ${randomUUID()}`;
+  await call(staff, `mutation($i: RegisterBookInput!) { registerBook(input: $i) { id } }`, { i: { title, author: 'Octavia E. Butler', publisher: 'Doubleday', stock: 4 } });
+  const placed = await call(alice, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }`, { i: { title, quantity: 1, address: '1 Altadena Dr' } });
+  const orderId: string = placed.data!.placeOrder.id;
+
+  const client = createClient({ url: shop.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${alice}` } });
+  clients.push(client);
+  const seen = new Map<number, Record<string, any>>(); // by version: a client drops a version it has seen
+  const errors: unknown[] = [];
+  client.subscribe({ query: WATCH, variables: { id: orderId } }, {
+    next: (result) => {
+      if (result.errors) errors.push(...result.errors);
+      const entry = (result.data as { orderStatusChanged?: Record<string, any> } | null)?.orderStatusChanged;
+      if (entry) seen.set(entry.version, entry);
+    },
+    error: (error) => errors.push(error),
+    complete: () => {},
+  });
+  const latest = () => seen.get(Math.max(0, ...seen.keys()));
+
+  await eventually(async () => latest(), (entry) => entry?.deliveryStatus === 'PREPARING', 20_000);
+  expect(latest()).toEqual({
+    orderStatus: 'PLACED', deliveryStatus: 'PREPARING', reviewRating: null, version: 2,
+    order: { quantity: 1, book: { title, stock: 3 }, delivery: { status: 'PREPARING' }, review: null },
+  });
+
+  const deliveries = await call(courier, `{ deliveries(status: PREPARING, first: 200) { id order { id } } }`);
+  const delivery = deliveries.data!.deliveries.find((d: { order: { id: string } }) => d.order.id === orderId);
+  await call(courier, `mutation($d: ID!) { completeDelivery(deliveryId: $d) { status } }`, { d: delivery.id });
+  await eventually(async () => latest(), (entry) => entry?.orderStatus === 'DELIVERED' && entry?.deliveryStatus === 'DELIVERED', 20_000);
+  expect(latest()!.order.delivery).toEqual({ status: 'DELIVERED' });
+
+  await eventually(
+    () => call(alice, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { rating } }`, { i: { orderId, rating: 4, content: 'Unforgettable.' } }),
+    (result) => !result.errors,
+  );
+  const reviewed = await eventually(async () => latest(), (entry) => entry?.reviewRating === 4, 20_000);
+  expect(reviewed.order.review).toEqual({ rating: 4 });
+  // Versions arrive in order and each change was pushed: placed, shipment, delivered (twice: order and delivery), review.
+  expect([...seen.keys()].sort((a, b) => a - b)).toEqual([...seen.keys()]);
+  expect(errors).toEqual([]);
+}, 120_000);
