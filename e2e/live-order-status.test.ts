@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { graphql, tokenFor } from '@bookshop/testing';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './support/eventually.js';
 import { startShop, type TestShop } from './support/shop.js';
 
@@ -59,6 +59,9 @@ it('a customer watches an order live through the router, with fields of every su
   await eventually(async () => latest(), (entry) => entry?.orderStatus === 'DELIVERED' && entry?.deliveryStatus === 'DELIVERED', 20_000);
   expect(latest()!.order.delivery).toEqual({ status: 'DELIVERED' });
 
+  // my page restarts (a deploy): the router re-subscribes and the subscriber keeps receiving updates.
+  await shop.restart('mypage');
+
   await eventually(
     () => call(alice, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { rating } }`, { i: { orderId, rating: 4, content: 'Unforgettable.' } }),
     (result) => !result.errors,
@@ -69,3 +72,36 @@ it('a customer watches an order live through the router, with fields of every su
   expect([...seen.keys()].sort((a, b) => a - b)).toEqual([...seen.keys()]);
   expect(errors).toEqual([]);
 }, 120_000);
+
+describe('identity on live subscriptions', () => {
+  const subscribeOnce = async (token: string | null, orderId: string) => {
+    const client = createClient({
+      url: shop.url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      ...(token ? { connectionParams: { authorization: `Bearer ${token}` } } : {}),
+    });
+    clients.push(client);
+    return new Promise<{ code?: number; errors?: Array<{ extensions?: { code?: string } }> }>((resolve) => {
+      client.on('closed', (event) => resolve({ code: (event as { code: number }).code }));
+      client.subscribe({ query: WATCH, variables: { id: orderId } }, {
+        next: (result) => result.errors && resolve({ errors: result.errors as never }),
+        error: (error) => resolve({ errors: (Array.isArray(error) ? error : [error]) as never }),
+        complete: () => {},
+      });
+    });
+  };
+
+  it("refuses a socket without a token (4403), another customer's order (FORBIDDEN) and an unknown order (ORDER_NOT_FOUND)", async () => {
+    const [staff, alice, bob] = await Promise.all([tokenFor('staff', 'sam'), tokenFor('customer', 'alice'), tokenFor('customer', 'bob')]);
+    const title = `Parable ${randomUUID()}`;
+    await graphql(shop.url, `mutation($i: RegisterBookInput!) { registerBook(input: $i) { id } }`, { i: { title, author: 'Octavia E. Butler', publisher: 'FWEW', stock: 2 } }, { token: staff });
+    const placed = await graphql(shop.url, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }`, { i: { title, quantity: 1, address: 'x' } }, { token: alice });
+    const orderId: string = placed.data!.placeOrder.id;
+    await eventually(() => graphql(shop.url, '{ myPage { orderId } }', {}, { token: alice }), (r) => r.data?.myPage.some((e: { orderId: string }) => e.orderId === orderId));
+
+    expect((await subscribeOnce(null, orderId)).code).toBe(4403);
+    expect((await subscribeOnce(bob, orderId)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await subscribeOnce(alice, randomUUID())).errors?.[0]?.extensions?.code).toBe('ORDER_NOT_FOUND');
+  }, 60_000);
+});

@@ -44,7 +44,11 @@ export function createSubscriptionExecutor(supergraphSdl: string, urlOverrides: 
     const client = createClient({
       url,
       webSocketImpl: WebSocket,
-      retryAttempts: 0,
+      // A lost subgraph connection (a restart, a deploy) is re-established and the subscription
+      // re-subscribed; the subgraph sends the current state first, so the subscriber misses nothing.
+      retryAttempts: 60,
+      retryWait: async (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** retries, 2_000))),
+      shouldRetry: (event) => ![4401, 4403].includes((event as { code?: number }).code ?? 0),
       connectionParams: {
         ...(context.request.authorization ? { authorization: context.request.authorization } : {}),
         'x-correlation-id': context.request.correlationId,
