@@ -27,6 +27,11 @@ export interface RunningShop {
   stop: () => Promise<void>;
   /** Starts one service again, as it was, and waits until it is ready (after a stop or a crash). */
   restart: (service: ServiceName | 'router') => Promise<void>;
+  /**
+   * Starts one more instance of a service (scale-out), with the first instance's settings and
+   * `env` on top, on `port`; resolves when it is ready. The caller stops it.
+   */
+  startInstance: (service: ServiceName | 'router', port: number, env: NodeJS.ProcessEnv) => Promise<ManagedProcess>;
 }
 
 const graphqlUrl = (port: number) => `http://127.0.0.1:${port}/graphql`;
@@ -47,8 +52,7 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
   ) as RunningShop['urls'];
   const processes = {} as RunningShop['processes'];
   const environments = {} as Record<ServiceName | 'router', NodeJS.ProcessEnv>;
-  const start = (service: ServiceName | 'router', env: NodeJS.ProcessEnv) => {
-    environments[service] = env;
+  const spawnService = (service: ServiceName | 'router', port: number, env: NodeJS.ProcessEnv) => {
     const { command, args } = entryOf(service, layout.mode);
     const managed = spawnManaged({
       name: service,
@@ -58,8 +62,13 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
       env: { ...process.env, ...layout.env, ...env, SERVICE_NAME: service },
       ...(layout.onLine ? { onLine: (line: string) => layout.onLine!(service, line) } : {}),
     });
+    return { managed, ready: waitUntilReady(`http://127.0.0.1:${port}/readyz`, managed) };
+  };
+  const start = (service: ServiceName | 'router', env: NodeJS.ProcessEnv) => {
+    environments[service] = env;
+    const { managed, ready } = spawnService(service, layout.ports[service], env);
     processes[service] = managed;
-    return waitUntilReady(`http://127.0.0.1:${layout.ports[service]}/readyz`, managed);
+    return ready;
   };
   const stop = async () => {
     await processes.router?.stop();
@@ -89,5 +98,16 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
     await processes[service].stop();
     await start(service, environments[service]);
   };
-  return { routerUrl: urls.router, urls, processes, stop, restart };
+  const startInstance = async (service: ServiceName | 'router', port: number, env: NodeJS.ProcessEnv) => {
+    const portVariable = service === 'router' ? 'ROUTER_PORT' : 'PORT';
+    const { managed, ready } = spawnService(service, port, { ...environments[service], [portVariable]: String(port), ...env });
+    try {
+      await ready;
+    } catch (error) {
+      await managed.stop();
+      throw error;
+    }
+    return managed;
+  };
+  return { routerUrl: urls.router, urls, processes, stop, restart, startInstance };
 }

@@ -8,7 +8,7 @@ import type { EventBus } from './nats.js';
 export interface EventHandler<D extends EventDefinition = EventDefinition> {
   event: D;
   /** Applies the event. It records the event id with its effect, so a redelivery changes nothing. */
-  handle: (envelope: EventEnvelope<Payload<D>>) => Promise<void>;
+  handle: (envelope: EventEnvelope<Payload<D>>) => Promise<unknown>;
 }
 
 /** Keeps the handler's payload type tied to its event. */

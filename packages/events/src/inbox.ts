@@ -19,14 +19,20 @@ export async function firstDelivery(tx: RawExecutor, consumer: string, eventId: 
 /** Runs `work` in one database transaction of the context (Prisma's `$transaction`). */
 export type TransactionRunner<TTx> = (work: (tx: TTx) => Promise<void>) => Promise<unknown>;
 
-/** Applies an event's effect and records its id in one transaction; a redelivery changes nothing. */
+/**
+ * Applies an event's effect and records its id in one transaction; a redelivery changes nothing.
+ * Resolves true when this delivery applied it (after the commit), false for a redelivery.
+ */
 export async function applyOnce<TTx extends RawExecutor>(
   inTransaction: TransactionRunner<TTx>,
   consumer: string,
   eventId: string,
   apply: (tx: TTx) => Promise<unknown>,
-): Promise<void> {
+): Promise<boolean> {
+  let applied = false;
   await inTransaction(async (tx) => {
-    if (await firstDelivery(tx, consumer, eventId)) await apply(tx);
+    applied = await firstDelivery(tx, consumer, eventId);
+    if (applied) await apply(tx);
   });
+  return applied;
 }

@@ -14,8 +14,8 @@ export function myPageHandlers(db: MyPageDatabase, consumer: string, projected: 
   return PROJECTED_EVENTS.map((definition) =>
     on(definition, async (event: EventEnvelope) => {
       const project = projections[definition.type as keyof typeof projections] as (tx: Prisma.TransactionClient, e: EventEnvelope) => Promise<void>;
-      await applyOnce(inTransaction, consumer, event.id, (tx) => project(tx, event));
-      if (event.orderId) projected(event.orderId);
+      // Pushed once per change: a redelivered event changes nothing and pushes nothing.
+      if ((await applyOnce(inTransaction, consumer, event.id, (tx) => project(tx, event))) && event.orderId) projected(event.orderId);
     }),
   );
 }
