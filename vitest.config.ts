@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
 // `source` makes workspace packages resolve to their TypeScript sources, so tests need no build.
@@ -5,7 +6,12 @@ import { defineConfig } from 'vitest/config';
 const conditions = ['source', 'node', 'development|production'];
 
 export default defineConfig({
-  resolve: { conditions },
+  resolve: {
+    conditions,
+    // One graphql for everything: Vite would pick its ESM build for our sources while Node gives
+    // Apollo and graphql-ws the CommonJS one, and graphql refuses objects from "another realm".
+    alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }],
+  },
   ssr: { resolve: { conditions } },
   test: {
     include: ['{packages,subgraphs,router,tools,e2e,prisma}/**/*.test.ts'],

@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'DELIVERY_NOT_COMPLETABLE'
   | 'REVIEW_NOT_ALLOWED'
   | 'RESERVATION_RELEASED'
-  | 'SERVICE_UNAVAILABLE';
+  | 'SERVICE_UNAVAILABLE'
+  | 'TOO_MANY_SUBSCRIPTIONS';
 
 /** A refusal with a code and a sentence a person can act on. Thrown by domain code. */
 export class DomainError extends Error {
@@ -50,7 +51,9 @@ const GRAPHQL_OWN_CODES = new Set([
  * in the log only — no stack trace or SQL ever reaches a caller.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const unwrapped = unwrapResolverError(error);
+  // A refusal wrapped outside a resolver (e.g. a subscription hook) still carries its DomainError.
+  const original = unwrapped instanceof GraphQLError && unwrapped.originalError ? unwrapped.originalError : unwrapped;
   if (original instanceof DomainError) {
     return {
       message: original.message,
@@ -75,7 +78,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
 const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'UNAUTHENTICATED', 'FORBIDDEN', 'INVALID_INPUT', 'BOOK_NOT_FOUND', 'BOOK_ALREADY_EXISTS',
   'OUT_OF_STOCK', 'ORDER_NOT_FOUND', 'ORDER_NOT_CANCELLABLE', 'DELIVERY_NOT_FOUND', 'DELIVERY_NOT_COMPLETABLE',
-  'REVIEW_NOT_ALLOWED', 'RESERVATION_RELEASED', 'SERVICE_UNAVAILABLE',
+  'REVIEW_NOT_ALLOWED', 'RESERVATION_RELEASED', 'SERVICE_UNAVAILABLE', 'TOO_MANY_SUBSCRIPTIONS',
 ]);
 
 /** True for the shop's own codes (also when they arrive from a subgraph through the router). */

@@ -15,13 +15,19 @@ afterEach(async () => {
 });
 
 // A tiny subgraph: a query that fails inside, and a subscription.
-const typeDefs = parse(`type Query { broken: String } type Subscription { countdown: Int }`);
+const typeDefs = parse(`type Query { broken: String } type Subscription { countdown: Int hold: Int }`);
 const resolvers = {
   Query: { broken: () => { throw new Error('secret detail from the database'); } },
   Subscription: {
     countdown: {
       subscribe: async function* () {
         for (const n of [3, 2, 1]) yield { countdown: n };
+      },
+    },
+    hold: {
+      subscribe: async function* () {
+        await new Promise(() => {}); // never resolves: the subscription stays open
+        yield { hold: 0 };
       },
     },
   },
@@ -80,5 +86,26 @@ describe('the service runtime', () => {
     for await (const event of client.iterate({ query: 'subscription { countdown }' })) values.push(event.data?.countdown);
     await client.dispose();
     expect(values).toEqual([3, 2, 1]);
+  });
+
+  it('refuses more than 20 subscriptions on one connection with TOO_MANY_SUBSCRIPTIONS', async () => {
+    service = await start();
+    const token = await signToken({ subject: 'alice', role: 'customer' }, secret);
+    const client = createClient({ url: service.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
+    const codes: unknown[] = [];
+    const ends: Array<Promise<void>> = [];
+    for (let i = 0; i < 21; i++) {
+      ends.push(new Promise((resolve) => {
+        // "slow" never yields: it holds its slot for as long as the socket is open
+        client.subscribe({ query: 'subscription { hold }' }, {
+          next: () => {},
+          error: (error) => { codes.push(...(Array.isArray(error) ? error : [error]).map((e: any) => e.extensions?.code)); resolve(); },
+          complete: () => resolve(),
+        });
+      }));
+    }
+    await Promise.race(ends);
+    expect(codes).toEqual(['TOO_MANY_SUBSCRIPTIONS']);
+    await client.dispose();
   });
 });
