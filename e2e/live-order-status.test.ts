@@ -73,6 +73,29 @@ it('a customer watches an order live through the router, with fields of every su
   expect(errors).toEqual([]);
 }, 120_000);
 
+it('a cancelled order shows CANCELLED and the restored stock in the same live event', async () => {
+  const [staff, alice] = await Promise.all([tokenFor('staff', 'sam'), tokenFor('customer', 'alice')]);
+  const call = (token: string, query: string, variables: Record<string, unknown> = {}) => graphql(shop.url, query, variables, { token });
+  const title = `Wild Seed ${randomUUID()}`;
+  await call(staff, `mutation($i: RegisterBookInput!) { registerBook(input: $i) { id } }`, { i: { title, author: 'Octavia E. Butler', publisher: 'Doubleday', stock: 5 } });
+  const placed = await call(alice, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }`, { i: { title, quantity: 2, address: 'x' } });
+  const orderId: string = placed.data!.placeOrder.id;
+  const client = createClient({ url: shop.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${alice}` } });
+  clients.push(client);
+  const events: Array<Record<string, any>> = [];
+  client.subscribe({ query: WATCH, variables: { id: orderId } }, {
+    next: (result) => { const entry = (result.data as any)?.orderStatusChanged; if (entry) events.push(entry); },
+    error: () => {},
+    complete: () => {},
+  });
+  await eventually(async () => events, (all) => all.some((e) => e.deliveryStatus === 'PREPARING'), 20_000);
+  expect(events.at(-1)!.order.book.stock).toBe(3);
+
+  await call(alice, `mutation($o: ID!) { cancelOrder(orderId: $o) { status } }`, { o: orderId });
+  const restored = await eventually(async () => events, (all) => all.some((e) => e.orderStatus === 'CANCELLED' && e.order.book.stock === 5), 20_000);
+  expect(restored.find((e) => e.orderStatus === 'CANCELLED' && e.order.book.stock === 5)).toMatchObject({ orderStatus: 'CANCELLED', order: { book: { title, stock: 5 } } });
+}, 120_000);
+
 describe('identity on live subscriptions', () => {
   const subscribeOnce = async (token: string | null, orderId: string) => {
     const client = createClient({

@@ -63,3 +63,14 @@ it('two routers, two my page instances: every subscriber gets every update of it
     expect(versions).toEqual(Array.from({ length: 4 - first + 1 }, (_, i) => first + i));
   }
 }, 120_000);
+
+it('a router that is stopped tells its subscribers to go away (1001), so they reconnect elsewhere', async () => {
+  const alice = await tokenFor('customer', 'alice');
+  const client = createClient({ url: secondRouterUrl.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, connectionParams: { authorization: `Bearer ${alice}` } });
+  clients.push(client);
+  const closed = new Promise<number>((resolve) => client.on('closed', (event) => resolve((event as { code: number }).code)));
+  client.subscribe({ query: `subscription { myPageUpdated { version } }` }, { next: () => {}, error: () => {}, complete: () => {} });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await extra.find((process) => process.name === 'router')!.stop(); // SIGTERM
+  expect(await closed).toBe(1001);
+}, 60_000);
