@@ -108,4 +108,15 @@ describe('the service runtime', () => {
     expect(codes).toEqual(['TOO_MANY_SUBSCRIPTIONS']);
     await client.dispose();
   });
+
+  it('closes a subscription socket with 4401 when its token expires', async () => {
+    service = await start();
+    const token = await signToken({ subject: 'alice', role: 'customer' }, secret, { expiresIn: '2s' });
+    const client = createClient({ url: service.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, connectionParams: { authorization: `Bearer ${token}` } });
+    const started = Date.now();
+    const code = await new Promise<number>((resolve) => client.on('closed', (event) => resolve((event as { code: number }).code)));
+    expect(code).toBe(4401);
+    expect(Date.now() - started).toBeGreaterThan(500); // it was open until the token ran out
+    await client.dispose();
+  });
 });

@@ -45,7 +45,14 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionOpt
         try {
           const token = bearerToken(authorization);
           if (!token) return false;
-          const { subject, role } = await verifyToken(token, jwtSecret);
+          const { subject, role, expiresAt } = await verifyToken(token, jwtSecret);
+          // The token's end is the socket's end: 4401, and the client must come back with a new one.
+          const socket = (context.extra as { socket?: { close(code: number, reason: string): void; once(event: 'close', listener: () => void): void } }).socket;
+          if (socket) {
+            const expiry = setTimeout(() => socket.close(4401, 'Token expired'), Math.max(0, expiresAt.getTime() - Date.now()));
+            expiry.unref();
+            socket.once('close', () => clearTimeout(expiry));
+          }
           identities.set(context, {
             viewer: { subject, role },
             request: { correlationId: correlationIdFrom(correlation), ...(authorization ? { authorization } : {}) },
