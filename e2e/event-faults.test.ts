@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { OrderPlaced, eventOf, subjectOf } from '@bookshop/events';
-import { graphql, queryRows, tokenFor } from '@bookshop/testing';
+import { eventually, graphql, queryRows, tokenFor } from '@bookshop/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { headers } from '@nats-io/transport-node';
 import { runShopCommand } from './support/command.js';
-import { eventually } from './support/eventually.js';
 import { startShop, type TestShop } from './support/shop.js';
 
 let shop: TestShop | undefined;

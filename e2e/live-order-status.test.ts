@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { graphql, tokenFor } from '@bookshop/testing';
+import { eventually, graphql, tokenFor } from '@bookshop/testing';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from './support/eventually.js';
 import { startShop, type TestShop } from './support/shop.js';
 
 let shop: TestShop;

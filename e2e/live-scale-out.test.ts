@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createSqliteTestDatabase, graphql, tokenFor, type TestDatabase } from '@bookshop/testing';
+import { createSqliteTestDatabase, eventually, graphql, type TestDatabase, tokenFor } from '@bookshop/testing';
 import { freePort, type ManagedProcess } from '@bookshop/tools';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { eventually } from './support/eventually.js';
 import { startShop, type TestShop } from './support/shop.js';
 
 let shop: TestShop;

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { errorCodes, graphql, tokenFor } from '@bookshop/testing';
+import { errorCodes, eventually, graphql, tokenFor } from '@bookshop/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runShopCommand } from './support/command.js';
-import { eventually } from './support/eventually.js';
 import { startShop, type TestShop } from './support/shop.js';
 
 const ORDER_VIEW = `query OrderView($id: ID!) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { eventually } from '@bookshop/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderCancelled, OrderPlaced, deadLetterFilter, eventOf, subjectOf } from './catalogue.js';
 import { on, startConsumer } from './consumer.js';
@@ -21,13 +22,8 @@ afterAll(async () => {
 const placed = (orderId = randomUUID()) =>
   eventOf(OrderPlaced, { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Dune', quantity: 1, address: 'x' }, { orderId, correlationId: 'c-1' });
 
-async function until(condition: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) =>
+  eventually(async () => condition(), Boolean, timeoutMs);
 
 async function deadLetters(consumer: string): Promise<Array<{ error: string | undefined; body: string }>> {
   const subject = deadLetterFilter(bus.prefix, consumer);

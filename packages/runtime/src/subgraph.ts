@@ -48,22 +48,23 @@ export interface DatabaseSubgraphOptions {
   /** The context's own database: it decides readiness, and is closed after the drain. */
   database: ServiceDatabase;
   subscriptions?: boolean;
-  /** More checks for /readyz (e.g. NATS, reported but not required). */
-  readiness?: ReadinessCheck[];
-  /** Runs after the HTTP drain, before the database closes: stop consumers and relays here. */
-  beforeDatabaseCloses?: () => Promise<void>;
+  /**
+   * Work that runs beside the server — the context's event relay and consumer: its checks are
+   * reported in /readyz, and it is stopped after the HTTP drain, before the database closes.
+   */
+  background?: { readiness: ReadinessCheck[]; stop: () => Promise<void> };
 }
 
 /** The usual subgraph: one database of its own, ready while that database answers. */
-export function startDatabaseSubgraph({ config, database, readiness = [], beforeDatabaseCloses, ...options }: DatabaseSubgraphOptions): Promise<RunningService> {
+export function startDatabaseSubgraph({ config, database, background, ...options }: DatabaseSubgraphOptions): Promise<RunningService> {
   return startSubgraph({
     ...options,
     port: config.port,
     jwtSecret: config.jwtSecret,
     shutdownGraceMs: config.shutdownGraceMs,
-    readiness: [databaseReadiness(database), ...readiness],
+    readiness: [databaseReadiness(database), ...(background?.readiness ?? [])],
     onStop: async () => {
-      await beforeDatabaseCloses?.();
+      await background?.stop();
       await database.$disconnect();
     },
   });

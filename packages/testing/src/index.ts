@@ -1,4 +1,5 @@
 export * from './databases.js';
+export * from './eventually.js';
 export * from './graphql.js';
 export { TEST_POSTGRES_URL, prepareTemplates } from './templates.js';
 export * from './nats-server.js';

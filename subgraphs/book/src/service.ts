@@ -22,7 +22,6 @@ export async function startBookService(config: BookConfig): Promise<RunningServi
     typeDefs,
     resolvers: createResolvers(database),
     database,
-    readiness: events.readiness,
-    beforeDatabaseCloses: events.stop,
+    background: events,
   });
 }

@@ -22,7 +22,6 @@ export async function startDeliveryService(config: DeliveryConfig): Promise<Runn
     typeDefs,
     resolvers: createResolvers(database, events),
     database,
-    readiness: events.readiness,
-    beforeDatabaseCloses: events.stop,
+    background: events,
   });
 }

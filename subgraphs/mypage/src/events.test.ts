@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DeliveryStarted, OrderPlaced, connectEventBus, eventOf, startConsumer, subjectOf, type EventBus, type EventHandler } from '@bookshop/events';
-import { TEST_NATS_URL, createSqliteTestDatabase, type TestDatabase } from '@bookshop/testing';
+import { createSqliteTestDatabase, eventually, TEST_NATS_URL, type TestDatabase } from '@bookshop/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openMyPageDatabase, type MyPageDatabase } from './database.js';
 import { myPageHandlers } from './events.js';
@@ -22,13 +22,8 @@ afterAll(async () => {
   await database.drop();
 });
 
-async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) =>
+  eventually(async () => condition(), Boolean, timeoutMs);
 
 it('an event redelivered after its effect committed but before its ack (a crash) changes the entry once', async () => {
   const consumer = `mypage-crash-${randomUUID().slice(0, 6)}`;

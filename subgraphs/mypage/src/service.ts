@@ -30,6 +30,6 @@ export async function startMyPageService(config: MyPageConfig, options: { waitFo
     resolvers: createResolvers(database, live, options.waitForOrderMs),
     subscriptions: true,
     database,
-    beforeDatabaseCloses: events.stop,
+    background: events,
   });
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeliveryStarted, OrderCancelled, OrderPlaced, connectEventBus, eventOf, subjectOf, type EventBus, type EventDefinition, type EventEnvelope } from '@bookshop/events';
 import { DEVELOPMENT_JWT_SECRET, type RunningService } from '@bookshop/runtime';
-import { TEST_NATS_URL, createSqliteTestDatabase, tokenFor, type TestDatabase } from '@bookshop/testing';
+import { createSqliteTestDatabase, eventually, TEST_NATS_URL, type TestDatabase, tokenFor } from '@bookshop/testing';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,13 +58,8 @@ function collect(client: Client, query: string, variables: Record<string, unknow
   return { received, errors };
 }
 
-async function until(condition: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) =>
+  eventually(async () => condition(), Boolean, timeoutMs);
 
 const publish = <D extends EventDefinition>(definition: D, event: EventEnvelope) =>
   bus.js.publish(subjectOf(bus.prefix, definition), JSON.stringify(event), { msgID: event.id });

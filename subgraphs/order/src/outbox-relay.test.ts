@@ -9,7 +9,7 @@ import {
   startOutboxRelay,
   subjectOf,
 } from '@bookshop/events';
-import { createPostgresTestDatabase, startTestNatsServer, type TestDatabase, type TestNatsServer } from '@bookshop/testing';
+import { createPostgresTestDatabase, eventually, startTestNatsServer, type TestDatabase, type TestNatsServer } from '@bookshop/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createOrderDatabase, type OrderDatabase } from './database.js';
 
@@ -42,13 +42,8 @@ async function writeOrderPlaced(): Promise<string> {
   return event.id;
 }
 
-async function until(condition: () => Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 20_000) =>
+  eventually(async () => condition(), Boolean, timeoutMs);
 
 it('keeps events in the outbox while NATS is away, and publishes every one exactly once when it is back', async () => {
   const bus = await connectEventBus({ url: nats.url, prefix: PREFIX, stream: STREAM, name: 'relay-test' });

@@ -28,7 +28,6 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     typeDefs,
     resolvers: createResolvers(database, stock, events),
     database,
-    readiness: events.readiness,
-    beforeDatabaseCloses: events.stop,
+    background: events,
   });
 }

@@ -22,7 +22,6 @@ export async function startReviewService(config: ReviewConfig): Promise<RunningS
     typeDefs,
     resolvers: createResolvers(database, events),
     database,
-    readiness: events.readiness,
-    beforeDatabaseCloses: events.stop,
+    background: events,
   });
 }
