@@ -9,7 +9,7 @@ import {
   type TestDatabase,
   type TestNatsServer,
 } from '@bookshop/testing';
-import { SERVICE_NAMES, freePort, launchShop, type RunningShop, type ServiceName } from '@bookshop/tools';
+import { SERVICE_NAMES, freePort, launchShop, type RunningShop, type ServiceName, type ShopLayout } from '@bookshop/tools';
 
 export interface TestShop extends RunningShop {
   /** The router's /graphql URL. */
@@ -27,7 +27,9 @@ export interface TestShop extends RunningShop {
  * The whole shop as real processes on free ports — five subgraphs and the router, each context
  * on its own fresh database (PostgreSQL and SQLite) — sharing nothing with other tests.
  */
-export async function startShop(options: { env?: NodeJS.ProcessEnv; privateNats?: boolean } = {}): Promise<TestShop> {
+export async function startShop(
+  options: { env?: NodeJS.ProcessEnv; serviceEnv?: ShopLayout['serviceEnv']; privateNats?: boolean } = {},
+): Promise<TestShop> {
   const databases: Record<ServiceName, TestDatabase> = {
     book: await createPostgresTestDatabase('book'),
     order: await createPostgresTestDatabase('order'),
@@ -58,6 +60,7 @@ export async function startShop(options: { env?: NodeJS.ProcessEnv; privateNats?
       EVENT_STREAM: events.stream,
       ...options.env,
     },
+    ...(options.serviceEnv ? { serviceEnv: options.serviceEnv } : {}),
     // Kept quiet, but kept: a failing test can print them.
     onLine: (service, line) => lines.push(`[${service}] ${line}`),
   });

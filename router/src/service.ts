@@ -15,6 +15,9 @@ export async function startRouter(config: RouterConfig, supergraphSdl = loadSupe
     apollo: { gateway },
     jwtSecret: config.jwtSecret,
     shutdownGraceMs: config.shutdownGraceMs,
+    shutdownDelayMs: config.shutdownDelayMs,
+    maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+    shedding: { maxInFlight: config.maxInFlight, maxInFlightPerClient: config.maxInFlightPerClient },
     subscriptions,
     plugins: [
       config.sandbox

@@ -55,7 +55,8 @@ export async function waitUntilReady(url: string, process: ManagedProcess, timeo
   while (Date.now() < deadline) {
     if (died) throw new Error(`${process.name} exited before it was ready (${url})`);
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      // No keep-alive: an idle probe connection would hold up the service's drain later.
+      const response = await fetch(url, { signal: AbortSignal.timeout(2_000), headers: { connection: 'close' } });
       if (response.ok) return;
     } catch {
       // not listening yet

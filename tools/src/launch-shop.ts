@@ -14,6 +14,8 @@ export interface ShopLayout {
   natsUrl?: string;
   /** Extra environment for every service (JWT_SECRET, NODE_ENV, LOG_LEVEL, …). */
   env?: NodeJS.ProcessEnv;
+  /** Environment for one service, over everything else (a test's fault point, a proxied URL). */
+  serviceEnv?: Partial<Record<ServiceName | 'router', NodeJS.ProcessEnv>>;
   /** `dist`: the compiled services (pnpm start); `source`: TypeScript through tsx (tests). */
   mode: 'dist' | 'source';
   onLine?: (service: string, line: string) => void;
@@ -25,8 +27,11 @@ export interface RunningShop {
   processes: Record<ServiceName | 'router', ManagedProcess>;
   /** Stops the router first (no new work), then the subgraphs, each gracefully. */
   stop: () => Promise<void>;
-  /** Starts one service again, as it was, and waits until it is ready (after a stop or a crash). */
-  restart: (service: ServiceName | 'router') => Promise<void>;
+  /**
+   * Starts one service again, as it was (with `env` on top, if given), and waits until it is
+   * ready (after a stop or a crash).
+   */
+  restart: (service: ServiceName | 'router', env?: NodeJS.ProcessEnv) => Promise<void>;
   /**
    * Starts one more instance of a service (scale-out), with the first instance's settings and
    * `env` on top, on `port`; resolves when it is ready. The caller stops it.
@@ -65,8 +70,8 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
     return { managed, ready: waitUntilReady(`http://127.0.0.1:${port}/readyz`, managed) };
   };
   const start = (service: ServiceName | 'router', env: NodeJS.ProcessEnv) => {
-    environments[service] = env;
-    const { managed, ready } = spawnService(service, layout.ports[service], env);
+    environments[service] = { ...env, ...layout.serviceEnv?.[service] };
+    const { managed, ready } = spawnService(service, layout.ports[service], environments[service]);
     processes[service] = managed;
     return ready;
   };
@@ -94,9 +99,9 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
     await stop();
     throw error;
   }
-  const restart = async (service: ServiceName | 'router') => {
+  const restart = async (service: ServiceName | 'router', env: NodeJS.ProcessEnv = {}) => {
     await processes[service].stop();
-    await start(service, environments[service]);
+    await start(service, { ...environments[service], ...env });
   };
   const startInstance = async (service: ServiceName | 'router', port: number, env: NodeJS.ProcessEnv) => {
     const portVariable = service === 'router' ? 'ROUTER_PORT' : 'PORT';

@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
-import { logger, runWithRequest } from '@bookshop/runtime';
+import { crashAt, logger, runWithRequest } from '@bookshop/runtime';
 import { deadLetterSubject, subjectOf, type EventDefinition, type Payload } from './catalogue.js';
 import { envelopeSchema, type EventEnvelope } from './envelope.js';
 import type { EventBus } from './nats.js';
@@ -26,7 +26,7 @@ export interface ConsumerOptions {
 }
 
 export interface RunningConsumer {
-  /** Stops fetching, lets the message in hand finish and be acked. */
+  /** Stops fetching, lets the message in hand finish and be acked, hands fetched ones back (nak). */
   stop: () => Promise<void>;
 }
 
@@ -80,7 +80,11 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     message.ack();
   }
 
+  let stopping = false;
+
   async function handle(message: JsMsg): Promise<void> {
+    // Fetched but not started when the stop came: hand it back now rather than after ack_wait.
+    if (stopping) return message.nak();
     let envelope: EventEnvelope;
     let handler: EventHandler | undefined;
     try {
@@ -99,6 +103,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       await runWithRequest({ correlationId: envelope.correlationId, ...(envelope.traceparent ? { traceparent: envelope.traceparent } : {}) }, () =>
         handler!.handle(envelope),
       );
+      crashAt('consumer.after-effect');
       message.ack();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -122,6 +127,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
 
   return {
     stop: async () => {
+      stopping = true;
       await messages.close();
       await loop;
     },

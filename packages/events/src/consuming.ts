@@ -26,6 +26,7 @@ export function startEventConsuming(options: {
           durable: options.durable,
           handlers: options.handlers,
           ...(options.maxDeliver ? { maxDeliver: options.maxDeliver } : {}),
+          ...(options.settings.ackWaitMs ? { ackWaitMs: options.settings.ackWaitMs } : {}),
         });
         if (stopped) await consumer.stop().then(() => bus?.close());
         return;

@@ -5,6 +5,8 @@ export interface EventBusSettings {
   url: string;
   prefix: string;
   stream: string;
+  /** How long a delivered, unacknowledged event waits before it is delivered again (a consumer died). */
+  ackWaitMs?: number;
 }
 
 export interface EventBus {

@@ -18,4 +18,11 @@ describe('service configuration', () => {
   it('names the variable that is wrong', () => {
     expect(() => readServiceEnv(4001, {}, { PORT: 'eighty' })).toThrow(/PORT/);
   });
+
+  it('refuses fault points in production and unknown fault points anywhere', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'a-real-production-secret' };
+    expect(() => readServiceEnv(4001, {}, { ...production, FAULT_POINTS: 'order.after-reserve' })).toThrow(/FAULT_POINTS/);
+    expect(() => readServiceEnv(4001, {}, { FAULT_POINTS: 'order.after-nothing' })).toThrow(/FAULT_POINTS/);
+    expect(readServiceEnv(4001, {}, { NODE_ENV: 'test', FAULT_POINTS: 'order.after-reserve' }).port).toBe(4001);
+  });
 });

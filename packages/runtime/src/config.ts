@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEVELOPMENT_JWT_SECRET } from './auth.js';
+import { FAULT_POINTS } from './fault-points.js';
 
 /** Bad configuration: a message that says which variable is wrong and how. */
 export class ConfigError extends Error {
@@ -24,8 +25,24 @@ export const sharedEnv = z.object({
   /** Subject prefix and stream name: configuration, so that test runs never share them. */
   EVENT_PREFIX: z.string().regex(/^[\w-]+$/).default('bookshop'),
   EVENT_STREAM: z.string().regex(/^[\w-]+$/).default('BOOKSHOP'),
+  /** A consumer that died holding an event gets it delivered again after this long. */
+  EVENT_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** How long a draining service waits for in-flight requests before it closes them. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * How long a stopping service keeps accepting connections after it turned unready, so a load
+   * balancer that polls /readyz stops sending first. On Kubernetes the preStop pause does this.
+   */
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  /** /healthz fails when the event loop was blocked longer than this since the last probe. */
+  LIVENESS_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(100).default(3_000),
+  /** Test-only fault points (fault-points.ts). */
+  FAULT_POINTS: z
+    .string()
+    .default('')
+    .refine((value) => value.split(',').every((name) => !name.trim() || (FAULT_POINTS as readonly string[]).includes(name.trim())), {
+      message: `must list only: ${FAULT_POINTS.join(', ')}`,
+    }),
 });
 export type SharedEnv = z.infer<typeof sharedEnv>;
 
@@ -37,6 +54,12 @@ export function jwtSecret(env: SharedEnv): string {
     );
   }
   return env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET;
+}
+
+function refuseFaultPointsInProduction(env: SharedEnv): void {
+  if (env.NODE_ENV === 'production' && env.FAULT_POINTS.trim()) {
+    throw new ConfigError('Invalid configuration:\n  - FAULT_POINTS: test-only; must be empty when NODE_ENV=production');
+  }
 }
 
 /** Runs a service's main; bad configuration ends the process with a clear message, not a stack. */
@@ -57,9 +80,11 @@ export async function runMain(main: () => Promise<unknown>): Promise<void> {
 export interface ServiceConfig {
   port: number;
   production: boolean;
-  events: { url: string; prefix: string; stream: string };
+  events: { url: string; prefix: string; stream: string; ackWaitMs: number };
   jwtSecret: string;
   shutdownGraceMs: number;
+  shutdownDelayMs: number;
+  maxEventLoopDelayMs: number;
 }
 
 /** Reads the shared settings plus a service's own (`extra`), validated together. */
@@ -70,12 +95,15 @@ export function readServiceEnv<S extends z.ZodRawShape>(
 ): ServiceConfig & { env: z.infer<z.ZodObject<S>> } {
   const shared = readEnv(sharedEnv.extend({ PORT: port(defaultPort) }), env);
   const own = readEnv(z.object(extra), env);
+  refuseFaultPointsInProduction(shared);
   return {
     port: shared.PORT,
     production: shared.NODE_ENV === 'production',
-    events: { url: shared.NATS_URL, prefix: shared.EVENT_PREFIX, stream: shared.EVENT_STREAM },
+    events: { url: shared.NATS_URL, prefix: shared.EVENT_PREFIX, stream: shared.EVENT_STREAM, ackWaitMs: shared.EVENT_ACK_WAIT_MS },
     jwtSecret: jwtSecret(shared),
     shutdownGraceMs: shared.SHUTDOWN_GRACE_MS,
+    shutdownDelayMs: shared.SHUTDOWN_DELAY_MS,
+    maxEventLoopDelayMs: shared.LIVENESS_MAX_EVENT_LOOP_DELAY_MS,
     env: own,
   };
 }

@@ -7,12 +7,13 @@ import {
   type ApolloServerPlugin,
   type BaseContext,
 } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { GraphQLSchema } from 'graphql';
 import { attachSubscriptions, type SubscriptionOptions } from './subscriptions.js';
 import { bearerToken, verifyToken, type Viewer } from './auth.js';
 import { DomainError, formatError, graphQLError } from './errors.js';
 import { Health, writeJson, type ReadinessCheck } from './health.js';
+import { trackConnections } from './http-drain.js';
+import { LoadShedder, type LoadSheddingOptions } from './load-shedding.js';
 import { logger } from './logger.js';
 import { correlationIdFrom, runWithRequest, type RequestMeta } from './request-context.js';
 
@@ -31,8 +32,14 @@ export interface GraphQLServiceOptions {
   jwtSecret: string;
   readiness?: ReadinessCheck[];
   plugins?: ApolloServerPlugin<ServiceContext>[];
-  /** How long a draining server waits for in-flight requests. */
+  /** How long a draining server waits for in-flight requests and open connections. */
   shutdownGraceMs?: number;
+  /** How long a stopping server keeps accepting connections after it turned unready. */
+  shutdownDelayMs?: number;
+  /** /healthz fails when the event loop was blocked longer than this since the last probe. */
+  maxEventLoopDelayMs?: number;
+  /** Refuse GraphQL requests past these in-flight limits instead of queueing them (the router). */
+  shedding?: LoadSheddingOptions;
   /** Called after the HTTP server has drained: close databases, brokers. */
   onStop?: () => Promise<void>;
   /** graphql-ws subscriptions on the same port and path as HTTP (/graphql). */
@@ -102,22 +109,29 @@ export async function viewerOf(meta: RequestMeta, secret: string): Promise<Viewe
  * /readyz, a correlation id on every request and response, and a graceful drain on stop().
  */
 export async function startGraphQLService(options: GraphQLServiceOptions): Promise<RunningService> {
-  const health = new Health([...(options.readiness ?? [])]);
+  const health = new Health([...(options.readiness ?? [])], { maxEventLoopDelayMs: options.maxEventLoopDelayMs });
   const httpServer = createServer();
+  const connections = trackConnections(httpServer);
+  const shedder = options.shedding ? new LoadShedder(options.shedding) : undefined;
   const apollo = new ApolloServer<ServiceContext>({
     ...options.apollo,
     formatError,
     includeStacktraceInErrorResponses: false,
     // Signals are ours to handle (stopOnSignals): Apollo's own handler would re-raise the signal.
     stopOnTerminationSignals: false,
-    plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? 10_000 }),
-      ...(options.plugins ?? []),
-    ],
+    plugins: options.plugins ?? [],
   });
   await apollo.start();
 
   async function handleGraphQL(request: IncomingMessage, response: ServerResponse, meta: RequestMeta, url: URL) {
+    // Verified once: it names the client for load shedding and the viewer for resolvers.
+    const viewer = viewerOf(meta, options.jwtSecret);
+    if (shedder) {
+      const subject = await viewer.then((known) => known?.subject, () => undefined);
+      if (!shedder.admit(subject ?? `address:${request.socket.remoteAddress}`, response)) return;
+    } else {
+      viewer.catch(() => {}); // a bad token is answered by the context below
+    }
     const body = request.method === 'POST' ? await readBody(request) : '';
     const headers = headerMapOf(request);
     let parsedBody: unknown = body;
@@ -131,7 +145,7 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
     }
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body: parsedBody },
-      context: async () => ({ viewer: await viewerOf(meta, options.jwtSecret), request: meta }),
+      context: async () => ({ viewer: await viewer, request: meta }),
     });
     for (const [key, value] of result.headers) response.setHeader(key, value);
     response.statusCode = result.status ?? 200;
@@ -183,7 +197,8 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
     (stopping ??= (async () => {
       health.startDraining();
       await subscriptions?.close(); // tells subscribers to go away (1001) so they reconnect elsewhere
-      await apollo.stop(); // closes the listener and drains in-flight requests (bounded by the grace period)
+      await connections.drain({ delayMs: options.shutdownDelayMs ?? 0, graceMs: options.shutdownGraceMs ?? 10_000 });
+      await apollo.stop();
       await options.onStop?.();
       health.stop();
       logger.info(`${options.name} stopped`);

@@ -35,7 +35,10 @@ export class Health {
   private draining = false;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
 
-  constructor(private readonly checks: ReadinessCheck[] = []) {
+  private readonly maxEventLoopDelayMs: number;
+
+  constructor(private readonly checks: ReadinessCheck[] = [], options: { maxEventLoopDelayMs?: number | undefined } = {}) {
+    this.maxEventLoopDelayMs = options.maxEventLoopDelayMs ?? 3_000;
     this.loopDelay.enable();
   }
 
@@ -43,11 +46,20 @@ export class Health {
     this.draining = true;
   }
 
-  /** Liveness: answering at all proves the event loop turns; the delay figure shows how well. */
+  /**
+   * Liveness. A stuck event loop cannot answer at all, so the probe's timeout fails it; a loop
+   * that stalls for seconds at a time may still answer between stalls, so the longest stall
+   * since the previous probe is checked too.
+   */
   writeLiveness(response: ServerResponse): void {
     const maxDelayMs = Math.round(this.loopDelay.max / 1e6);
     this.loopDelay.reset();
-    writeJson(response, 200, { status: 'ok', eventLoopMaxDelayMs: maxDelayMs });
+    const alive = maxDelayMs <= this.maxEventLoopDelayMs;
+    writeJson(response, alive ? 200 : 503, {
+      status: alive ? 'ok' : 'event loop stalled',
+      eventLoopMaxDelayMs: maxDelayMs,
+      limitMs: this.maxEventLoopDelayMs,
+    });
   }
 
   async writeReadiness(response: ServerResponse): Promise<void> {

@@ -62,6 +62,8 @@ export function startDatabaseSubgraph({ config, database, background, ...options
     port: config.port,
     jwtSecret: config.jwtSecret,
     shutdownGraceMs: config.shutdownGraceMs,
+    shutdownDelayMs: config.shutdownDelayMs,
+    maxEventLoopDelayMs: config.maxEventLoopDelayMs,
     readiness: [databaseReadiness(database), ...(background?.readiness ?? [])],
     onStop: async () => {
       await background?.stop();

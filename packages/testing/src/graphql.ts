@@ -12,7 +12,7 @@ export async function graphql<TData = Record<string, any>>(
   url: string,
   query: string,
   variables: Record<string, unknown> = {},
-  options: { token?: string; headers?: Record<string, string> } = {},
+  options: { token?: string; headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<GraphQLResult<TData>> {
   const response = await fetch(url, {
     method: 'POST',
@@ -22,6 +22,7 @@ export async function graphql<TData = Record<string, any>>(
       ...options.headers,
     },
     body: JSON.stringify({ query, variables }),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   const body = (await response.json()) as Omit<GraphQLResult<TData>, 'status' | 'headers'>;
   return { status: response.status, headers: response.headers, ...body };

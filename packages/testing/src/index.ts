@@ -3,3 +3,4 @@ export * from './eventually.js';
 export * from './graphql.js';
 export { TEST_POSTGRES_URL, prepareTemplates } from './templates.js';
 export * from './nats-server.js';
+export * from './tcp-proxy.js';

@@ -2,7 +2,7 @@ import { bounds, pageArgs, parseInput, requireRole, type GraphQLResolverMap, typ
 import { z } from 'zod';
 import type { BookDatabase } from './database.js';
 import { findBook, findBookByTitle, listBooks, registerBook, restockBook } from './domain/catalogue.js';
-import { releaseStock, reserveStock } from './domain/stock.js';
+import { findReservation, releaseStock, reserveStock } from './domain/stock.js';
 
 const registerBookInput = z.object({
   title: bounds.title,
@@ -12,7 +12,7 @@ const registerBookInput = z.object({
 });
 const restockArgs = z.object({ bookId: bounds.id, quantity: bounds.quantity });
 const reserveArgs = z.object({ orderId: bounds.id, title: bounds.title, quantity: bounds.quantity });
-const releaseArgs = z.object({ orderId: bounds.id });
+const orderArgs = z.object({ orderId: bounds.id });
 
 /** A malformed id names no book: answer "none" rather than an error. */
 const isId = (id: string) => bounds.id.safeParse(id).success;
@@ -23,6 +23,10 @@ export function createResolvers(db: BookDatabase): GraphQLResolverMap<ServiceCon
       books: (_: unknown, args: unknown) => listBooks(db, parseInput(pageArgs, args)),
       book: (_: unknown, { id }: { id: string }) => (isId(id) ? findBook(db, id) : null),
       bookByTitle: (_: unknown, { title }: { title: string }) => findBookByTitle(db, title.trim()),
+      stockReservation: (_: unknown, args: unknown, { viewer }: ServiceContext) => {
+        requireRole(viewer, 'service');
+        return findReservation(db, parseInput(orderArgs, args).orderId);
+      },
     },
     Mutation: {
       registerBook: (_: unknown, { input }: { input: unknown }, { viewer }: ServiceContext) => {
@@ -41,7 +45,7 @@ export function createResolvers(db: BookDatabase): GraphQLResolverMap<ServiceCon
       },
       releaseStock: (_: unknown, args: unknown, { viewer }: ServiceContext) => {
         requireRole(viewer, 'service');
-        return releaseStock(db, parseInput(releaseArgs, args).orderId);
+        return releaseStock(db, parseInput(orderArgs, args).orderId);
       },
     },
     Book: {

@@ -7,6 +7,11 @@ export interface OrderConfig extends ServiceConfig {
   /** The book subgraph's own URL, for the synchronous stock call. */
   bookUrl: string;
   stockCallTimeoutMs: number;
+  /** How long the breaker to book stays open before it lets one call through. */
+  breakerHalfOpenAfterMs: number;
+  /** The reconciler's pass interval, and how long an order must have been PENDING to be its business. */
+  reconcileIntervalMs: number;
+  reconcileAfterMs: number;
 }
 
 export function orderConfig(env: NodeJS.ProcessEnv = process.env): OrderConfig {
@@ -15,6 +20,10 @@ export function orderConfig(env: NodeJS.ProcessEnv = process.env): OrderConfig {
     {
       SUBGRAPH_URL_BOOK: z.string().url().default('http://127.0.0.1:4001/graphql'),
       STOCK_CALL_TIMEOUT_MS: z.coerce.number().int().min(50).default(500),
+      STOCK_BREAKER_HALF_OPEN_MS: z.coerce.number().int().min(100).default(5_000),
+      RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
+      // Longer than any saga takes (a 500 ms call, a 2 s release, time queued): it is not racing one.
+      RECONCILE_AFTER_MS: z.coerce.number().int().min(1_000).default(30_000),
     },
     env,
   );
@@ -23,5 +32,8 @@ export function orderConfig(env: NodeJS.ProcessEnv = process.env): OrderConfig {
     databaseUrl: postgresDatabaseUrl('order', env),
     bookUrl: own.SUBGRAPH_URL_BOOK,
     stockCallTimeoutMs: own.STOCK_CALL_TIMEOUT_MS,
+    breakerHalfOpenAfterMs: own.STOCK_BREAKER_HALF_OPEN_MS,
+    reconcileIntervalMs: own.RECONCILE_INTERVAL_MS,
+    reconcileAfterMs: own.RECONCILE_AFTER_MS,
   };
 }

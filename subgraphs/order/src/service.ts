@@ -2,19 +2,25 @@ import { startContextEvents } from '@bookshop/events';
 import { loadTypeDefs, serviceToken, startDatabaseSubgraph, type RunningService } from '@bookshop/runtime';
 import type { OrderConfig } from './config.js';
 import { createOrderDatabase } from './database.js';
+import { reconcilePendingOrders } from './domain/reconcile.js';
 import { CONSUMER, orderHandlers } from './events.js';
+import { startReconciler } from './reconciler.js';
 import { createResolvers } from './resolvers.js';
 import { createStockClient } from './stock-client.js';
 
 const typeDefs = loadTypeDefs(new URL('../src/schema.graphql', import.meta.url));
 
-/** The order subgraph: its saga reserves stock in book synchronously and announces orders by events. */
+/**
+ * The order subgraph: its saga reserves stock in book synchronously and announces orders by
+ * events; a reconciler settles orders a crash left PENDING.
+ */
 export async function startOrderService(config: OrderConfig): Promise<RunningService> {
   const database = createOrderDatabase(config.databaseUrl);
   const stock = createStockClient({
     bookUrl: config.bookUrl,
     token: serviceToken('order', config.jwtSecret),
     timeoutMs: config.stockCallTimeoutMs,
+    breakerHalfOpenAfterMs: config.breakerHalfOpenAfterMs,
   });
   const events = startContextEvents({
     settings: config.events,
@@ -22,12 +28,22 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     outbox: database.outboxEvent,
     handlers: (writer) => orderHandlers(database, writer),
   });
+  const reconciler = startReconciler(
+    () => reconcilePendingOrders(database, stock, events, { staleAfterMs: config.reconcileAfterMs }),
+    config.reconcileIntervalMs,
+  );
   return startDatabaseSubgraph({
     name: 'order',
     config,
     typeDefs,
     resolvers: createResolvers(database, stock, events),
     database,
-    background: events,
+    background: {
+      readiness: events.readiness,
+      stop: async () => {
+        await reconciler.stop();
+        await events.stop();
+      },
+    },
   });
 }

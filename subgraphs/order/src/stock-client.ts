@@ -1,6 +1,7 @@
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
+  CircuitState,
   ConsecutiveBreaker,
   ExponentialBackoff,
   TaskCancelledError,
@@ -14,7 +15,7 @@ import {
   type IPolicy,
 } from 'cockatiel';
 import { DomainError, TransportError, isKnownCode, logger, postGraphQL } from '@bookshop/runtime';
-import { StockOutcomeUnknown, type StockReservations } from './domain/stock-reservations.js';
+import { StockOutcomeUnknown, type HeldStock, type StockReservations } from './domain/stock-reservations.js';
 
 export interface StockClientOptions {
   /** The book subgraph's own URL: the call does not go through the router. */
@@ -38,6 +39,7 @@ const RESERVE = `mutation ReserveStock($orderId: ID!, $title: String!, $quantity
   reserveStock(orderId: $orderId, title: $title, quantity: $quantity) { bookId }
 }`;
 const RELEASE = `mutation ReleaseStock($orderId: ID!) { releaseStock(orderId: $orderId) { status } }`;
+const FIND = `query StockReservation($orderId: ID!) { stockReservation(orderId: $orderId) { bookId quantity status } }`;
 
 /** Book's business answers: the call worked and nothing is held. Any other refusal is a fault. */
 const BUSINESS_ANSWERS = new Set(['OUT_OF_STOCK', 'BOOK_NOT_FOUND', 'RESERVATION_RELEASED', 'INVALID_INPUT']);
@@ -58,7 +60,10 @@ export function createStockClient(options: StockClientOptions): StockReservation
     halfOpenAfter,
     breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
   });
-  breaker.onStateChange((state) => logger.warn({ breaker: 'book', state }, `circuit breaker to book is now ${state}`));
+  breaker.onStateChange((state) => {
+    const name = { [CircuitState.Closed]: 'closed', [CircuitState.Open]: 'open', [CircuitState.HalfOpen]: 'half-open', [CircuitState.Isolated]: 'isolated' }[state];
+    logger.warn({ breaker: 'book', state: name }, `circuit breaker to book is now ${name}`);
+  });
 
   const reservePolicy: IPolicy = wrap(
     bulkhead(options.maxConcurrent ?? 8, options.maxQueued ?? 1_000),
@@ -69,7 +74,8 @@ export function createStockClient(options: StockClientOptions): StockReservation
       backoff: new ExponentialBackoff({ initialDelay: 25, maxDelay: 100 }),
     }),
   );
-  // Compensation must not be refused by the breaker it is cleaning up after; it has its own budget.
+  // Compensation must not be refused by the breaker it cleans up after: it has its own budget,
+  // and releasing is safe to repeat.
   const releasePolicy: IPolicy = wrap(
     timeout(2_000, TimeoutStrategy.Aggressive),
     retry(handleWhen((error) => error instanceof TransportError), {
@@ -77,8 +83,11 @@ export function createStockClient(options: StockClientOptions): StockReservation
       backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 400 }),
     }),
   );
+  // The reconciler's question goes through the breaker: a book known to be down is not asked, and
+  // once the breaker half-opens the question is as good a trial call as an order.
+  const findPolicy: IPolicy = wrap(breaker, releasePolicy);
 
-  async function call<T>(policy: IPolicy, query: string, variables: Record<string, unknown>, field: string): Promise<T> {
+  async function call<T>(policy: IPolicy, query: string, variables: Record<string, unknown>, field: string, nullable = false): Promise<T> {
     const token = await options.token();
     return policy.execute(async ({ signal }) => {
       const response = await postGraphQL<Record<string, T>>(
@@ -92,6 +101,7 @@ export function createStockClient(options: StockClientOptions): StockReservation
         throw new DomainError(code, error?.message ?? code);
       }
       const data = response.data?.[field];
+      if (!error && nullable && data === null) return data as T;
       if (error || !data) throw new TransportError(`book answered ${field} without data: ${error?.message ?? 'no data'}`);
       return data;
     });
@@ -123,6 +133,9 @@ export function createStockClient(options: StockClientOptions): StockReservation
     },
     async release(orderId) {
       await call(releasePolicy, RELEASE, { orderId }, 'releaseStock');
+    },
+    find(orderId) {
+      return call<HeldStock | null>(findPolicy, FIND, { orderId }, 'stockReservation', true);
     },
   };
 }

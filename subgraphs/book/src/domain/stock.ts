@@ -91,6 +91,11 @@ export async function releaseStockIn(tx: Transaction, orderId: string) {
   return { reservation, released: { bookId: book.id, quantity: existing.quantity, stock: book.stock } };
 }
 
+/** What book holds for an order: RESERVED copies, a RELEASED row, or nothing (never seen). */
+export function findReservation(db: BookDatabase, orderId: string): Promise<Reservation | null> {
+  return db.stockReservation.findUnique({ where: { orderId } });
+}
+
 /** releaseStockIn in a transaction of its own (the synchronous compensation call from order). */
 export async function releaseStock(db: BookDatabase, orderId: string) {
   try {

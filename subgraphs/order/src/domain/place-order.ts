@@ -1,5 +1,5 @@
 import { OrderPlaced, eventOf, outboxRecord, type OutboxWriter } from '@bookshop/events';
-import { DomainError, isDomainError, logger } from '@bookshop/runtime';
+import { DomainError, crashAt, isDomainError, logger } from '@bookshop/runtime';
 import type { Order, OrderDatabase } from '../database.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { StockOutcomeUnknown, type StockReservations } from './stock-reservations.js';
@@ -39,13 +39,13 @@ function answerForRepeat(order: Order): Order {
 /**
  * Creates the PENDING order row; with an idempotency key, a repeat returns what the first request
  * decided. A first attempt refused as SERVICE_UNAVAILABLE asked the customer to try again, so
- * its key is freed for the new attempt.
+ * its key is freed for the new attempt (even while its release is still owed).
  */
 async function startOrder(db: OrderDatabase, request: PlaceOrderRequest): Promise<Order | { repeat: Order }> {
   const { customerId, idempotencyKey } = request;
   if (idempotencyKey) {
     const earlier = await db.order.findUnique({ where: { customerId_idempotencyKey: { customerId, idempotencyKey } } });
-    if (earlier?.status === 'REJECTED' && earlier.rejectionCode === 'SERVICE_UNAVAILABLE') {
+    if (earlier?.rejectionCode === 'SERVICE_UNAVAILABLE') {
       await db.order.update({ where: { id: earlier.id }, data: { idempotencyKey: null } });
     } else if (earlier) {
       return { repeat: earlier };
@@ -78,8 +78,8 @@ async function startOrder(db: OrderDatabase, request: PlaceOrderRequest): Promis
  * The place-order saga, orchestrated here: PENDING → reserve stock in book (synchronously) →
  * PLACED; a refusal from book marks the order REJECTED (kept for audit, never shown) and the
  * customer gets book's answer. When the call's outcome is unknown, the reservation is released
- * (compensation); if even that fails the order stays PENDING for the reconciler — it never
- * holds stock silently.
+ * (compensation). A crash anywhere in between leaves a PENDING order, which the reconciler
+ * (reconcile.ts) finishes or compensates: the saga never holds stock silently.
  */
 export async function placeOrder(
   db: OrderDatabase,
@@ -96,7 +96,7 @@ export async function placeOrder(
     ({ bookId } = await stock.reserve({ orderId: order.id, title: request.title, quantity: request.quantity }));
   } catch (error) {
     if (isDomainError(error)) {
-      await db.order.update({ where: { id: order.id }, data: { status: 'REJECTED', rejectionCode: error.code } });
+      await db.order.updateMany({ where: { id: order.id, status: 'PENDING' }, data: { status: 'REJECTED', rejectionCode: error.code } });
       throw error;
     }
     if (error instanceof StockOutcomeUnknown) {
@@ -105,33 +105,68 @@ export async function placeOrder(
     }
     throw error;
   }
+  crashAt('order.after-reserve');
 
-  // PLACED and OrderPlaced commit together: no placed order without its event, and no event
-  // for an order that is not placed.
+  const placed = await recordPlaced(db, events, order, bookId, request);
+  if (placed) return placed;
+  // The reconciler decided this order while the call was slow: answer what it decided.
+  const decided = await db.order.findUniqueOrThrow({ where: { id: order.id } });
+  if (decided.status === 'PLACED') return decided;
+  throw unavailable('The catalogue answered too late, so your order was not placed. Please try again.');
+}
+
+/**
+ * PENDING → PLACED together with OrderPlaced: no placed order without its event, and no event
+ * for an order that is not placed. Only an order still undecided is placed (the saga and the
+ * reconciler may race for it); null when it was decided already.
+ */
+export async function recordPlaced(
+  db: OrderDatabase,
+  events: OrderEvents,
+  order: Order,
+  bookId: string,
+  meta: { correlationId?: string | null | undefined; traceparent?: string | null | undefined },
+): Promise<Order | null> {
   const event = eventOf(
     OrderPlaced,
     { orderId: order.id, customerId: order.customerId, bookId, title: order.title, quantity: order.quantity, address: order.address },
-    { orderId: order.id, correlationId: request.correlationId, traceparent: request.traceparent ?? null },
+    { orderId: order.id, correlationId: meta.correlationId ?? order.id, traceparent: meta.traceparent ?? null },
   );
-  const [placed] = await db.$transaction([
-    db.order.update({ where: { id: order.id }, data: { status: 'PLACED', bookId } }),
-    db.outboxEvent.create({ data: outboxRecord(events.prefix, OrderPlaced, event) }),
-  ]);
-  events.written();
-  return placed;
+  try {
+    const [placed] = await db.$transaction([
+      db.order.update({ where: { id: order.id, status: 'PENDING', rejectionCode: null }, data: { status: 'PLACED', bookId } }),
+      db.outboxEvent.create({ data: outboxRecord(events.prefix, OrderPlaced, event) }),
+    ]);
+    events.written();
+    return placed;
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') return null;
+    throw error;
+  }
 }
 
+/**
+ * The customer is told "not placed" at once, so the copies must go back. That a release is owed
+ * is recorded before the answer (rejectionCode on a PENDING order); the release itself runs after
+ * it, in the background. If it fails, or this process dies first, the reconciler still knows to
+ * release rather than to finish.
+ */
 async function compensate(db: OrderDatabase, stock: StockReservations, order: Order, cause: Error): Promise<void> {
-  try {
-    await stock.release(order.id);
-    await db.order.update({
-      where: { id: order.id },
-      data: { status: 'REJECTED', rejectionCode: 'SERVICE_UNAVAILABLE' },
-    });
-  } catch (error) {
+  await db.order.update({ where: { id: order.id }, data: { rejectionCode: 'SERVICE_UNAVAILABLE' } });
+  releaseOwed(db, stock, order.id).catch((error: unknown) =>
     logger.warn(
       { orderId: order.id, err: error, cause: cause.message },
       'could not release stock after an unknown outcome; the order stays PENDING for the reconciler',
-    );
-  }
+    ),
+  );
+}
+
+/** Gives an order's copies back (a tombstone if book never saw it) and closes it as REJECTED. */
+export async function releaseOwed(db: OrderDatabase, stock: StockReservations, orderId: string): Promise<void> {
+  await stock.release(orderId);
+  await markRejected(db, orderId);
+}
+
+export async function markRejected(db: OrderDatabase, orderId: string): Promise<void> {
+  await db.order.updateMany({ where: { id: orderId, status: 'PENDING' }, data: { status: 'REJECTED' } });
 }

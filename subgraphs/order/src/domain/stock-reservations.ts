@@ -10,6 +10,14 @@
 export interface StockReservations {
   reserve(request: { orderId: string; title: string; quantity: number }): Promise<{ bookId: string }>;
   release(orderId: string): Promise<void>;
+  /** What book holds for an order, or null if book has never seen it (the reconciler asks). */
+  find(orderId: string): Promise<HeldStock | null>;
+}
+
+export interface HeldStock {
+  bookId: string | null;
+  quantity: number;
+  status: 'RESERVED' | 'RELEASED';
 }
 
 export class StockOutcomeUnknown extends Error {

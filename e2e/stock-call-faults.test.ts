@@ -1,0 +1,98 @@
+import { errorCodes, eventually, queryRows, startTcpProxy, tokenFor, type TcpProxy } from '@bookshop/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { placeOrder, registerBook, stockLedger } from './support/orders.js';
+import { startShop, type TestShop } from './support/shop.js';
+
+// order reaches book through a proxy the test controls: book can be stopped, or made slow, for real.
+let shop: TestShop;
+let proxy: TcpProxy;
+let alice: string;
+
+beforeAll(async () => {
+  proxy = await startTcpProxy();
+  shop = await startShop({
+    serviceEnv: {
+      order: {
+        SUBGRAPH_URL_BOOK: proxy.url,
+        STOCK_BREAKER_HALF_OPEN_MS: '5000',
+        RECONCILE_INTERVAL_MS: '300',
+        RECONCILE_AFTER_MS: '1000',
+      },
+    },
+  });
+  proxy.setBackends([{ port: Number(new URL(shop.urls.book).port) }]);
+  alice = await tokenFor('customer', 'alice');
+});
+afterAll(async () => {
+  await shop?.stop();
+  await proxy?.close();
+});
+
+const order = (title: string, quantity = 1) => placeOrder(shop.url, alice, { title, quantity }, { timeoutMs: 10_000 });
+
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = performance.now();
+  const result = await work();
+  return { result, ms: performance.now() - started };
+}
+
+/** Stock and orders agree: every copy is either in stock or in a placed order, and nothing is undecided. */
+async function expectLedgerSettled(title: string, initialStock: number) {
+  const ledger = await eventually(() => stockLedger(shop, title), (l) => l.pendingOrders === 0 && l.reservedQuantity === l.placedQuantity);
+  expect(ledger.stock + ledger.placedQuantity).toBe(initialStock);
+  return ledger;
+}
+
+describe('the order → book call', () => {
+  it('book stopped: fails fast with SERVICE_UNAVAILABLE, the breaker opens and spares book, and closes again when book is back', async () => {
+    const book = await registerBook(shop, 100);
+    expect(errorCodes(await order(book.title))).toEqual([]);
+
+    await shop.processes.book.stop();
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const { result, ms } = await timed(() => order(book.title));
+      expect(errorCodes(result)).toEqual(['SERVICE_UNAVAILABLE']);
+      expect(result.errors![0]!.extensions!.retryAfterSeconds).toBeGreaterThan(0);
+      expect(ms).toBeLessThan(1_000);
+    }
+    await eventually(async () => shop.logs().join('\n'), (logs) => logs.includes('circuit breaker to book is now open'));
+
+    // Compensations of the failed calls end within their own budget; after that nothing may reach book.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const attemptsBefore = proxy.connections;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const { result, ms } = await timed(() => order(book.title));
+      expect(errorCodes(result)).toEqual(['SERVICE_UNAVAILABLE']);
+      expect(result.errors![0]!.extensions!.retryAfterSeconds).toBe(5);
+      expect(ms).toBeLessThan(500);
+    }
+    expect(proxy.connections).toBe(attemptsBefore);
+
+    await shop.restart('book');
+    const placed = await eventually(() => order(book.title), (result) => errorCodes(result).length === 0, 20_000);
+    expect(placed.data!.placeOrder.status).toBe('PLACED');
+    await eventually(async () => shop.logs().join('\n'), (logs) => logs.includes('circuit breaker to book is now closed'));
+
+    const ledger = await expectLedgerSettled(book.title, 100);
+    expect(ledger.placedOrders).toBe(2);
+  });
+
+  it('book slowed to 2 s: the call gives up at about 500 ms, and no stock stays reserved for the failed order', async () => {
+    const book = await registerBook(shop, 10);
+    proxy.setDelay(2_000);
+    const { result, ms } = await timed(() => order(book.title, 3));
+    expect(errorCodes(result)).toEqual(['SERVICE_UNAVAILABLE']);
+    expect(ms).toBeGreaterThan(400);
+    expect(ms).toBeLessThan(1_500);
+    // Book takes the late reservation, then the release; the reconciler settles the order once book answers in time.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    proxy.setDelay(0);
+
+    const ledger = await expectLedgerSettled(book.title, 10);
+    expect(ledger).toMatchObject({ stock: 10, placedOrders: 0 });
+    const [orderRow] = await queryRows<{ id: string; status: string }>(shop.databases.order.url, `SELECT id, status FROM "Order" WHERE title = $1`, [book.title]);
+    expect(orderRow!.status).toBe('REJECTED');
+    const reservations = await queryRows(shop.databases.book.url, `SELECT status FROM "StockReservation" WHERE "orderId" = $1`, [orderRow!.id]);
+    expect(reservations).toEqual([{ status: 'RELEASED' }]);
+  });
+});

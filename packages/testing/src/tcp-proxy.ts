@@ -1,0 +1,115 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export interface Backend {
+  host?: string;
+  port: number;
+}
+
+export interface TcpProxy {
+  port: number;
+  /** http://127.0.0.1:<port>/graphql */
+  url: string;
+  /** Client connections accepted so far (each one is an attempt to reach a backend). */
+  readonly connections: number;
+  setBackends(backends: Backend[]): void;
+  /** Holds every byte a client sends for this long before passing it on: a backend that answers slowly. */
+  setDelay(ms: number): void;
+  close(): Promise<void>;
+}
+
+export interface TcpProxyOptions {
+  backends?: Backend[];
+  /**
+   * Sends new connections only to backends whose GET <path> answered 200 at the last poll, the way
+   * a Kubernetes Service routes only to ready pods. Without it, every backend is used.
+   */
+  readinessPath?: string;
+  pollMs?: number;
+}
+
+async function isReady(backend: Backend, path: string): Promise<boolean> {
+  try {
+    const response = await fetch(`http://${backend.host ?? '127.0.0.1'}:${backend.port}${path}`, {
+      signal: AbortSignal.timeout(1_000),
+      headers: { connection: 'close' },
+    });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A TCP proxy for tests that break the network between two services for real: it can have no
+ * backend (every connection is cut), a slow backend (bytes held back), or several backends of
+ * which only the ready ones get new connections (a Service in front of pods). A connection stays
+ * with the backend it was given, as with kube-proxy.
+ */
+export async function startTcpProxy(options: TcpProxyOptions = {}): Promise<TcpProxy> {
+  let backends = options.backends ?? [];
+  let ready = new Set<Backend>(options.readinessPath ? [] : backends);
+  let delayMs = 0;
+  let connections = 0;
+  let next = 0;
+  const sockets = new Set<Socket>();
+
+  const poll = async () => {
+    if (!options.readinessPath) return;
+    const path = options.readinessPath;
+    const answers = await Promise.all(backends.map(async (backend) => [backend, await isReady(backend, path)] as const));
+    ready = new Set(answers.filter(([, ok]) => ok).map(([backend]) => backend));
+  };
+  const poller = options.readinessPath ? setInterval(() => void poll(), options.pollMs ?? 100) : undefined;
+  await poll();
+
+  const server: Server = createServer((client) => {
+    connections += 1;
+    sockets.add(client);
+    client.once('close', () => sockets.delete(client));
+    const candidates = backends.filter((backend) => ready.has(backend));
+    const backend = candidates[next++ % Math.max(1, candidates.length)];
+    if (!backend) return void client.destroy();
+    const upstream = connect(backend.port, backend.host ?? '127.0.0.1');
+    sockets.add(upstream);
+    upstream.once('end', () => client.end()); // after what the backend sent has been passed on
+    upstream.once('close', () => sockets.delete(upstream));
+    upstream.on('error', () => client.destroy());
+    upstream.on('data', (chunk) => client.writable && client.write(chunk));
+    // Bytes are passed on in order, each after the delay in force when it arrived. A client that
+    // gives up does not take its request back: the slow backend still gets and handles it.
+    let lastDue = 0;
+    const later = (work: () => void) => {
+      lastDue = Math.max(lastDue, Date.now() + delayMs);
+      const wait = lastDue - Date.now();
+      if (wait <= 0) work();
+      else setTimeout(work, wait);
+    };
+    client.on('data', (chunk) => later(() => upstream.writable && upstream.write(chunk)));
+    client.on('error', () => {});
+    client.once('close', () => later(() => upstream.end()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+
+  return {
+    port,
+    url: `http://127.0.0.1:${port}/graphql`,
+    get connections() {
+      return connections;
+    },
+    setBackends(list) {
+      backends = list;
+      if (!options.readinessPath) ready = new Set(list);
+      else void poll();
+    },
+    setDelay(ms) {
+      delayMs = ms;
+    },
+    async close() {
+      clearInterval(poller);
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
