@@ -16,7 +16,7 @@ export async function startRouter(config: RouterConfig, supergraphSdl = loadSupe
     jwtSecret: config.jwtSecret,
     shutdownGraceMs: config.shutdownGraceMs,
     shutdownDelayMs: config.shutdownDelayMs,
-    maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+    liveness: config.liveness,
     shedding: { maxInFlight: config.maxInFlight, maxInFlightPerClient: config.maxInFlightPerClient },
     subscriptions,
     plugins: [

@@ -70,7 +70,7 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
     return { managed, ready: waitUntilReady(`http://127.0.0.1:${port}/readyz`, managed) };
   };
   const start = (service: ServiceName | 'router', env: NodeJS.ProcessEnv) => {
-    environments[service] = { ...env, ...layout.serviceEnv?.[service] };
+    environments[service] = env;
     const { managed, ready } = spawnService(service, layout.ports[service], environments[service]);
     processes[service] = managed;
     return ready;
@@ -88,12 +88,14 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
           [`${service.toUpperCase()}_DATABASE_URL`]: layout.databaseUrls[service],
           SUBGRAPH_URL_BOOK: urls.book,
           ...(layout.natsUrl ? { NATS_URL: layout.natsUrl } : {}),
+          ...layout.serviceEnv?.[service],
         }),
       ),
     );
     await start('router', {
       ROUTER_PORT: String(layout.ports.router),
       ...Object.fromEntries(SERVICE_NAMES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, urls[name]])),
+      ...layout.serviceEnv?.router,
     });
   } catch (error) {
     await stop();

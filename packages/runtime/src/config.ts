@@ -34,8 +34,9 @@ export const sharedEnv = z.object({
    * balancer that polls /readyz stops sending first. On Kubernetes the preStop pause does this.
    */
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).default(0),
-  /** /healthz fails when the event loop was blocked longer than this since the last probe. */
+  /** /healthz fails for LIVENESS_STALL_WINDOW_MS after the event loop was stuck longer than this. */
   LIVENESS_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(100).default(3_000),
+  LIVENESS_STALL_WINDOW_MS: z.coerce.number().int().min(100).default(10_000),
   /** Test-only fault points (fault-points.ts). */
   FAULT_POINTS: z
     .string()
@@ -84,7 +85,7 @@ export interface ServiceConfig {
   jwtSecret: string;
   shutdownGraceMs: number;
   shutdownDelayMs: number;
-  maxEventLoopDelayMs: number;
+  liveness: { maxEventLoopDelayMs: number; stallWindowMs: number };
 }
 
 /** Reads the shared settings plus a service's own (`extra`), validated together. */
@@ -103,7 +104,7 @@ export function readServiceEnv<S extends z.ZodRawShape>(
     jwtSecret: jwtSecret(shared),
     shutdownGraceMs: shared.SHUTDOWN_GRACE_MS,
     shutdownDelayMs: shared.SHUTDOWN_DELAY_MS,
-    maxEventLoopDelayMs: shared.LIVENESS_MAX_EVENT_LOOP_DELAY_MS,
+    liveness: { maxEventLoopDelayMs: shared.LIVENESS_MAX_EVENT_LOOP_DELAY_MS, stallWindowMs: shared.LIVENESS_STALL_WINDOW_MS },
     env: own,
   };
 }

@@ -11,7 +11,7 @@ import type { GraphQLSchema } from 'graphql';
 import { attachSubscriptions, type SubscriptionOptions } from './subscriptions.js';
 import { bearerToken, verifyToken, type Viewer } from './auth.js';
 import { DomainError, formatError, graphQLError } from './errors.js';
-import { Health, writeJson, type ReadinessCheck } from './health.js';
+import { Health, writeJson, type LivenessOptions, type ReadinessCheck } from './health.js';
 import { trackConnections } from './http-drain.js';
 import { LoadShedder, type LoadSheddingOptions } from './load-shedding.js';
 import { logger } from './logger.js';
@@ -36,8 +36,8 @@ export interface GraphQLServiceOptions {
   shutdownGraceMs?: number;
   /** How long a stopping server keeps accepting connections after it turned unready. */
   shutdownDelayMs?: number;
-  /** /healthz fails when the event loop was blocked longer than this since the last probe. */
-  maxEventLoopDelayMs?: number;
+  /** When /healthz fails: an event-loop turn longer than `maxEventLoopDelayMs` within the last `stallWindowMs`. */
+  liveness?: LivenessOptions;
   /** Refuse GraphQL requests past these in-flight limits instead of queueing them (the router). */
   shedding?: LoadSheddingOptions;
   /** Called after the HTTP server has drained: close databases, brokers. */
@@ -109,7 +109,7 @@ export async function viewerOf(meta: RequestMeta, secret: string): Promise<Viewe
  * /readyz, a correlation id on every request and response, and a graceful drain on stop().
  */
 export async function startGraphQLService(options: GraphQLServiceOptions): Promise<RunningService> {
-  const health = new Health([...(options.readiness ?? [])], { maxEventLoopDelayMs: options.maxEventLoopDelayMs });
+  const health = new Health([...(options.readiness ?? [])], options.liveness);
   const httpServer = createServer();
   const connections = trackConnections(httpServer);
   const shedder = options.shedding ? new LoadShedder(options.shedding) : undefined;

@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** One dependency a service needs to serve requests (its own database), or merely reports (NATS). */
 export interface ReadinessCheck {
@@ -30,16 +29,35 @@ async function runCheck(check: ReadinessCheck): Promise<{ name: string; ok: bool
   }
 }
 
+export interface LivenessOptions {
+  /** A turn of the event loop longer than this is a stall. */
+  maxEventLoopDelayMs?: number | undefined;
+  /** How long after a stall /healthz keeps failing (about one probe period). */
+  stallWindowMs?: number | undefined;
+}
+
+const SAMPLE_EVERY_MS = 100;
+
 /** Liveness and readiness of one process: what /healthz and /readyz answer. */
 export class Health {
   private draining = false;
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
-
+  private lastStall: { endedAt: number; ms: number } | undefined;
   private readonly maxEventLoopDelayMs: number;
+  private readonly stallWindowMs: number;
+  private readonly sampler: NodeJS.Timeout;
 
-  constructor(private readonly checks: ReadinessCheck[] = [], options: { maxEventLoopDelayMs?: number | undefined } = {}) {
+  constructor(private readonly checks: ReadinessCheck[] = [], options: LivenessOptions = {}) {
     this.maxEventLoopDelayMs = options.maxEventLoopDelayMs ?? 3_000;
-    this.loopDelay.enable();
+    this.stallWindowMs = options.stallWindowMs ?? 10_000;
+    // A timer that fires late by more than the limit means the loop was stuck that long.
+    let due = Date.now() + SAMPLE_EVERY_MS;
+    this.sampler = setInterval(() => {
+      const now = Date.now();
+      const late = now - due;
+      if (late > this.maxEventLoopDelayMs) this.lastStall = { endedAt: now, ms: late };
+      due = now + SAMPLE_EVERY_MS;
+    }, SAMPLE_EVERY_MS);
+    this.sampler.unref();
   }
 
   startDraining(): void {
@@ -48,18 +66,16 @@ export class Health {
 
   /**
    * Liveness. A stuck event loop cannot answer at all, so the probe's timeout fails it; a loop
-   * that stalls for seconds at a time may still answer between stalls, so the longest stall
-   * since the previous probe is checked too.
+   * that stalls for seconds at a time may still answer between stalls, so /healthz also fails for
+   * a while after each stall longer than the limit.
    */
   writeLiveness(response: ServerResponse): void {
-    const maxDelayMs = Math.round(this.loopDelay.max / 1e6);
-    this.loopDelay.reset();
-    const alive = maxDelayMs <= this.maxEventLoopDelayMs;
-    writeJson(response, alive ? 200 : 503, {
-      status: alive ? 'ok' : 'event loop stalled',
-      eventLoopMaxDelayMs: maxDelayMs,
-      limitMs: this.maxEventLoopDelayMs,
-    });
+    const stall = this.lastStall && Date.now() - this.lastStall.endedAt < this.stallWindowMs ? this.lastStall : undefined;
+    if (stall) {
+      writeJson(response, 503, { status: 'event loop stalled', stalledMs: stall.ms, limitMs: this.maxEventLoopDelayMs });
+      return;
+    }
+    writeJson(response, 200, { status: 'ok' });
   }
 
   async writeReadiness(response: ServerResponse): Promise<void> {
@@ -72,7 +88,7 @@ export class Health {
   }
 
   stop(): void {
-    this.loopDelay.disable();
+    clearInterval(this.sampler);
   }
 }
 

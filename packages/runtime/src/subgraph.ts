@@ -63,7 +63,7 @@ export function startDatabaseSubgraph({ config, database, background, ...options
     jwtSecret: config.jwtSecret,
     shutdownGraceMs: config.shutdownGraceMs,
     shutdownDelayMs: config.shutdownDelayMs,
-    maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+    liveness: config.liveness,
     readiness: [databaseReadiness(database), ...(background?.readiness ?? [])],
     onStop: async () => {
       await background?.stop();
