@@ -34,7 +34,8 @@ const resolvers = {
 };
 
 const start = (readiness: ReadinessCheck[] = []) =>
-  startSubgraph({ name: 'test', port: 0, typeDefs, resolvers, jwtSecret: secret, readiness, subscriptions: true });
+  // A short grace: the test's fetch keeps idle connections, which a stop otherwise waits out.
+  startSubgraph({ name: 'test', port: 0, typeDefs, resolvers, jwtSecret: secret, readiness, subscriptions: true, shutdownGraceMs: 500 });
 
 const base = (s: RunningService) => `http://127.0.0.1:${s.port}`;
 

@@ -12,6 +12,8 @@ export interface TcpProxy {
   /** Client connections accepted so far (each one is an attempt to reach a backend). */
   readonly connections: number;
   setBackends(backends: Backend[]): void;
+  /** Ports of the backends that get new connections now. */
+  routedPorts(): number[];
   /** Holds every byte a client sends for this long before passing it on: a backend that answers slowly. */
   setDelay(ms: number): void;
   close(): Promise<void>;
@@ -69,12 +71,14 @@ export async function startTcpProxy(options: TcpProxyOptions = {}): Promise<TcpP
     client.once('close', () => sockets.delete(client));
     const candidates = backends.filter((backend) => ready.has(backend));
     const backend = candidates[next++ % Math.max(1, candidates.length)];
-    if (!backend) return void client.destroy();
+    // A reset, as a refused connection would be. (A plain close before any byte leaves Node's
+    // fetch waiting forever.)
+    if (!backend) return void client.resetAndDestroy();
     const upstream = connect(backend.port, backend.host ?? '127.0.0.1');
     sockets.add(upstream);
     upstream.once('end', () => client.end()); // after what the backend sent has been passed on
     upstream.once('close', () => sockets.delete(upstream));
-    upstream.on('error', () => client.destroy());
+    upstream.on('error', () => client.resetAndDestroy());
     upstream.on('data', (chunk) => client.writable && client.write(chunk));
     // Bytes are passed on in order, each after the delay in force when it arrived. A client that
     // gives up does not take its request back: the slow backend still gets and handles it.
@@ -102,6 +106,9 @@ export async function startTcpProxy(options: TcpProxyOptions = {}): Promise<TcpP
       backends = list;
       if (!options.readinessPath) ready = new Set(list);
       else void poll();
+    },
+    routedPorts() {
+      return [...ready].map((backend) => backend.port);
     },
     setDelay(ms) {
       delayMs = ms;
