@@ -14,7 +14,7 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions } },
   test: {
-    include: ['{packages,subgraphs,router,tools,e2e,prisma}/**/*.test.ts'],
+    include: ['{packages,subgraphs,router,tools,e2e,prisma,k8s}/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     globalSetup: ['packages/testing/src/global-setup.ts'],
     // Each e2e file runs a whole shop of processes; on two cores, one file at a time keeps timings honest.

@@ -7,6 +7,8 @@ export interface EventBusSettings {
   stream: string;
   /** How long a delivered, unacknowledged event waits before it is delivered again (a consumer died). */
   ackWaitMs?: number;
+  /** Copies of the stream in a NATS cluster (3 on Kubernetes; 1 on a single server). */
+  replicas?: number;
 }
 
 export interface EventBus {
@@ -34,7 +36,7 @@ export async function connectEventBus(options: { url: string; prefix: string; st
     waitOnFirstConnect: true,
   });
   const jsm = await jetstreamManager(connection);
-  await ensureStream(jsm, options.stream, options.prefix);
+  await ensureStream(jsm, options.stream, options.prefix, options.replicas);
   let connected = true;
   void (async () => {
     for await (const status of connection.status()) {
@@ -54,8 +56,8 @@ export async function connectEventBus(options: { url: string; prefix: string; st
 }
 
 /** Creates the stream, or brings an existing one's subjects up to date. */
-export async function ensureStream(jsm: JetStreamManager, name: string, prefix: string): Promise<void> {
-  const config = { name, subjects: [`${prefix}.>`], duplicate_window: 120_000_000_000 /* 2 min, ns */ };
+export async function ensureStream(jsm: JetStreamManager, name: string, prefix: string, replicas = 1): Promise<void> {
+  const config = { name, subjects: [`${prefix}.>`], num_replicas: replicas, duplicate_window: 120_000_000_000 /* 2 min, ns */ };
   try {
     await jsm.streams.info(name);
     await jsm.streams.update(name, config);

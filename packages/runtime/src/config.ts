@@ -27,6 +27,8 @@ export const sharedEnv = z.object({
   EVENT_STREAM: z.string().regex(/^[\w-]+$/).default('BOOKSHOP'),
   /** A consumer that died holding an event gets it delivered again after this long. */
   EVENT_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /** Copies of the event stream kept by a NATS cluster (at most its size). */
+  EVENT_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** How long a draining service waits for in-flight requests before it closes them. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   /**
@@ -81,7 +83,7 @@ export async function runMain(main: () => Promise<unknown>): Promise<void> {
 export interface ServiceConfig {
   port: number;
   production: boolean;
-  events: { url: string; prefix: string; stream: string; ackWaitMs: number };
+  events: { url: string; prefix: string; stream: string; ackWaitMs: number; replicas: number };
   jwtSecret: string;
   shutdownGraceMs: number;
   shutdownDelayMs: number;
@@ -100,7 +102,7 @@ export function readServiceEnv<S extends z.ZodRawShape>(
   return {
     port: shared.PORT,
     production: shared.NODE_ENV === 'production',
-    events: { url: shared.NATS_URL, prefix: shared.EVENT_PREFIX, stream: shared.EVENT_STREAM, ackWaitMs: shared.EVENT_ACK_WAIT_MS },
+    events: { url: shared.NATS_URL, prefix: shared.EVENT_PREFIX, stream: shared.EVENT_STREAM, ackWaitMs: shared.EVENT_ACK_WAIT_MS, replicas: shared.EVENT_STREAM_REPLICAS },
     jwtSecret: jwtSecret(shared),
     shutdownGraceMs: shared.SHUTDOWN_GRACE_MS,
     shutdownDelayMs: shared.SHUTDOWN_DELAY_MS,

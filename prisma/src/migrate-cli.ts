@@ -1,0 +1,17 @@
+import { CONTEXTS, isPostgresContext, type Context } from './contexts.js';
+import { postgresDatabaseUrl, sqliteDatabaseUrl } from './database-urls.js';
+import { migrateDeploy } from './migrate.js';
+
+/**
+ * `node dist/migrate-cli.js <context>`: applies the context's committed migrations to its database
+ * (`<CONTEXT>_DATABASE_URL`, as the service itself reads it). The container image's migration
+ * step on Kubernetes runs this before a new version of the service starts.
+ */
+const context = process.argv[2] as Context | undefined;
+if (!context || !CONTEXTS.includes(context)) {
+  process.stderr.write(`usage: migrate-cli <${CONTEXTS.join('|')}>\n`);
+  process.exit(64);
+}
+const url = isPostgresContext(context) ? postgresDatabaseUrl(context) : sqliteDatabaseUrl(context);
+await migrateDeploy(context, url);
+process.stdout.write(`${context}: migrations applied\n`);
