@@ -27,7 +27,7 @@ export interface EventBus {
  * Connects to NATS and makes sure the shop's one stream exists with its subjects. The client
  * keeps reconnecting for ever: a broker that is away is waited for, never a reason to crash.
  */
-export async function connectEventBus(options: { url: string; prefix: string; stream: string; name: string }): Promise<EventBus> {
+export async function connectEventBus(options: EventBusSettings & { name: string }): Promise<EventBus> {
   const connection = await connect({
     servers: options.url,
     name: options.name,
