@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { TEST_POSTGRES_URL, createPostgresTestDatabase, graphql, type TestDatabase } from '@bookshop/testing';
-import { portInUse } from '@bookshop/tools';
+import { freePortBlock, processesCarrying } from '@bookshop/tools';
 import { afterAll, expect, it } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -15,30 +15,6 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
   await Promise.all(databases.map((database) => database.drop()));
 });
-
-/** Every live process that carries our marker in its environment: what `pnpm start` started. */
-function processesCarrying(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(marker)) pids.push(Number(entry));
-    } catch {
-      // gone already, or not ours to read
-    }
-  }
-  return pids;
-}
-
-/** A block of ports (router … router+22) with nothing listening on the ones the shop uses. */
-async function freePortBlock(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const used = [0, 1, 2, 3, 4, 5, 10, 22].map((offset) => base + offset);
-    if (!(await Promise.all(used.map(portInUse))).some(Boolean)) return base;
-  }
-  throw new Error('no free block of ports');
-}
 
 it('`pnpm start` starts the whole shop, answers through the router, and leaves no process behind on SIGTERM', async () => {
   const routerPort = await freePortBlock();

@@ -21,3 +21,13 @@ export function portInUse(port: number): Promise<boolean> {
     server.listen(port, '0.0.0.0', () => server.close(() => resolve(false)));
   });
 }
+
+/** A block of ports (base … base+22) with nothing listening on the ones `pnpm start` uses. */
+export async function freePortBlock(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const used = [0, 1, 2, 3, 4, 5, 10, 22].map((offset) => base + offset);
+    if (!(await Promise.all(used.map(portInUse))).some(Boolean)) return base;
+  }
+  throw new Error('no free block of ports');
+}

@@ -1,4 +1,5 @@
 export * from './child-process.js';
 export * from './free-port.js';
+export * from './process-marker.js';
 export * from './launch-shop.js';
 export * from './dead-letters.js';

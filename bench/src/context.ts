@@ -1,0 +1,14 @@
+import type { TestShop } from '@bookshop/e2e/shop';
+
+/** What every scenario gets: the running shop, and how long and how often to measure. */
+export interface BenchContext {
+  shop: TestShop;
+  /** Repetitions of each measured figure (the table shows the median and the spread). */
+  runs: number;
+  /** Length of one measured run. */
+  durationMs: number;
+  /** A scratch folder for files the run writes (supergraphs, logs). */
+  workDir: string;
+}
+
+export const routerPid = (shop: TestShop) => shop.processes.router.child.pid!;

@@ -1,0 +1,17 @@
+// The Hive Gateway on the same supergraph, with in-flight de-duplication off (identical concurrent
+// queries would otherwise be answered once: a benchmark artefact), and optionally with the Rust
+// query planner (@graphql-hive/router-runtime). Run as its own process:
+//   node --import tsx hive-gateway.ts <port> <supergraph file> [rust]
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createGatewayRuntime } from '@graphql-hive/gateway';
+import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
+
+const [port, supergraphFile, planner] = process.argv.slice(2);
+const gateway = createGatewayRuntime({
+  supergraph: readFileSync(supergraphFile!, 'utf8'),
+  transportEntries: { '*.http': { options: { deduplicateInflightRequests: false } } },
+  logging: false,
+  ...(planner === 'rust' ? { unifiedGraphHandler } : {}),
+});
+createServer(gateway).listen(Number(port), '127.0.0.1', () => process.stdout.write(`ready http://127.0.0.1:${port}/graphql\n`));

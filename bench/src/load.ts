@@ -1,0 +1,82 @@
+import { Pool } from 'undici';
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  /** Completed requests per second. */
+  rps: number;
+  p50: number;
+  p99: number;
+  /** The first error seen, to tell what went wrong. */
+  firstError?: string;
+}
+
+export interface ClosedLoopOptions {
+  url: string;
+  /** Requests in flight at once (each connection sends its next request when the last is answered). */
+  connections: number;
+  durationMs: number;
+  /** The JSON body of request number `n`. */
+  body: (n: number) => string;
+  headers?: (n: number) => Record<string, string>;
+  /** A response counts as an error unless this holds (a GraphQL error is a 200 with `errors`). */
+  ok?: (status: number, body: string) => boolean;
+}
+
+const percentile = (sorted: Float64Array, p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! : NaN);
+
+export const graphqlOk = (status: number, body: string) => status === 200 && !body.includes('"errors"');
+
+/**
+ * A closed-loop load: `connections` clients on keep-alive sockets, each sending its next request
+ * as soon as the previous one is answered, for `durationMs`. Latency is per request, in ms.
+ */
+export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult> {
+  const target = new URL(options.url);
+  const pool = new Pool(target.origin, { connections: options.connections, pipelining: 1 });
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  let sent = 0;
+  const started = performance.now();
+  const until = started + options.durationMs;
+  const ok = options.ok ?? graphqlOk;
+
+  async function client() {
+    while (performance.now() < until) {
+      const n = sent++;
+      const begin = performance.now();
+      try {
+        const response = await pool.request({
+          path: target.pathname,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...options.headers?.(n) },
+          body: options.body(n),
+        });
+        const text = await response.body.text();
+        latencies.push(performance.now() - begin);
+        if (!ok(response.statusCode, text)) {
+          errors += 1;
+          firstError ??= `${response.statusCode} ${text.slice(0, 300)}`;
+        }
+      } catch (error) {
+        errors += 1;
+        firstError ??= String(error);
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: options.connections }, client));
+  const elapsed = performance.now() - started;
+  await pool.close();
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    requests: latencies.length,
+    errors,
+    rps: (latencies.length / elapsed) * 1000,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    ...(firstError ? { firstError } : {}),
+  };
+}
+
+export { percentile };

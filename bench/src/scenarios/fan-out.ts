@@ -1,0 +1,88 @@
+import { registerBook, placeOrder } from '@bookshop/e2e/orders';
+import { graphql, tokenFor } from '@bookshop/testing';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import type { BenchContext } from '../context.js';
+import { routerPid } from '../context.js';
+import { rssMb } from '../proc.js';
+
+/** graphql-ws allows 20 subscriptions per connection here: subscribers share sockets 20 by 20. */
+const PER_SOCKET = 20;
+
+export interface FanOutFigures {
+  subscribers: number;
+  /** All subscribers connected and given the current entry. */
+  subscribeMs: number;
+  /** From the change (cancelOrder returning) to the last subscriber's event. */
+  changeToLastMs: number;
+  received: number;
+  routerRssMb: { before: number; subscribed: number };
+}
+
+/**
+ * `subscribers` live subscriptions to one order's status through the router, then one change
+ * (the customer cancels): how long until the last subscriber has it, and the router's memory.
+ */
+export async function fanOut(context: BenchContext, subscribers: number): Promise<FanOutFigures> {
+  const { shop } = context;
+  const book = await registerBook(shop, 10);
+  const token = await tokenFor('customer', `fan-out-${subscribers}`);
+  const placed = await placeOrder(shop.url, token, { title: book.title, quantity: 1 });
+  const orderId: string = placed.data!.placeOrder.id;
+  const before = rssMb(routerPid(shop));
+
+  const clients: Client[] = [];
+  let cancelled = 0;
+  let lastCancelledAt = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.ceil(subscribers / PER_SOCKET) }, (_, socket) => {
+      const client = createClient({
+        url: shop.url.replace('http', 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${token}` },
+        retryAttempts: 0,
+      });
+      clients.push(client);
+      const count = Math.min(PER_SOCKET, subscribers - socket * PER_SOCKET);
+      return Promise.all(
+        Array.from(
+          { length: count },
+          () =>
+            new Promise<void>((resolve, reject) => {
+              client.subscribe<{ orderStatusChanged: { orderStatus: string } }>(
+                { query: 'subscription ($id: ID!) { orderStatusChanged(orderId: $id) { orderStatus version } }', variables: { id: orderId } },
+                {
+                  next: ({ data }) => {
+                    if (data?.orderStatusChanged.orderStatus === 'CANCELLED') {
+                      cancelled += 1;
+                      lastCancelledAt = performance.now();
+                    } else {
+                      resolve(); // the current entry: this subscriber is live
+                    }
+                  },
+                  error: reject,
+                  complete: () => {},
+                },
+              );
+            }),
+        ),
+      );
+    }),
+  );
+  const subscribeMs = performance.now() - started;
+  const subscribed = rssMb(routerPid(shop));
+
+  const cancel = await graphql(shop.url, 'mutation ($id: ID!) { cancelOrder(orderId: $id) { status } }', { id: orderId }, { token });
+  const changedAt = performance.now();
+  if (cancel.errors) throw new Error(`cancelOrder failed: ${JSON.stringify(cancel.errors)}`);
+  for (let waited = 0; cancelled < subscribers && waited < 60_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  await Promise.all(clients.map((client) => client.dispose()));
+  return {
+    subscribers,
+    subscribeMs,
+    changeToLastMs: cancelled === subscribers ? lastCancelledAt - changedAt : NaN,
+    received: cancelled,
+    routerRssMb: { before, subscribed },
+  };
+}
