@@ -1,5 +1,6 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { ServiceContext } from '@bookshop/runtime';
+import { createSubgraphFetcher } from './subgraph-fetcher.js';
 
 /** Carries the caller's identity and trace to every subgraph the plan touches. */
 export class PropagatingDataSource extends RemoteGraphQLDataSource<ServiceContext> {
@@ -14,9 +15,9 @@ export class PropagatingDataSource extends RemoteGraphQLDataSource<ServiceContex
 
 /** A gateway over a static supergraph; a subgraph's URL can be overridden at run time. */
 export function createGateway(supergraphSdl: string, urlOverrides: Partial<Record<string, string>>): ApolloGateway {
+  const fetcher = createSubgraphFetcher();
   return new ApolloGateway({
     supergraphSdl,
-    // Node's own fetch keeps connections alive; the gateway's default fetcher costs far more CPU.
-    buildService: ({ name, url }) => new PropagatingDataSource({ url: urlOverrides[name] ?? url, fetcher: fetch }),
+    buildService: ({ name, url }) => new PropagatingDataSource({ url: urlOverrides[name] ?? url, fetcher }),
   });
 }

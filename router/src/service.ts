@@ -1,3 +1,4 @@
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { startGraphQLService, type RunningService } from '@bookshop/runtime';
 import { loadSupergraph } from './compose.js';
@@ -20,6 +21,9 @@ export async function startRouter(config: RouterConfig, supergraphSdl = loadSupe
     shedding: { maxInFlight: config.maxInFlight, maxInFlightPerClient: config.maxInFlightPerClient },
     subscriptions,
     plugins: [
+      // The router sets no cache policy; computing one per field, and parsing every subgraph
+      // response's Cache-Control, is work nobody reads.
+      ApolloServerPluginCacheControlDisabled(),
       config.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageProductionDefault({ footer: false }),

@@ -59,10 +59,12 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
   const environments = {} as Record<ServiceName | 'router', NodeJS.ProcessEnv>;
   const spawnService = (service: ServiceName | 'router', port: number, env: NodeJS.ProcessEnv) => {
     const { command, args } = entryOf(service, layout.mode);
+    // Node flags for one service (e.g. --cpu-prof), which NODE_OPTIONS may not carry.
+    const nodeFlags = env.NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
     const managed = spawnManaged({
       name: service,
       command,
-      args,
+      args: [...nodeFlags, ...args],
       cwd: repoRoot,
       env: { ...process.env, ...layout.env, ...env, SERVICE_NAME: service },
       ...(layout.onLine ? { onLine: (line: string) => layout.onLine!(service, line) } : {}),

@@ -1,7 +1,7 @@
-import { bounds, pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
+import { batched, bounds, pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
 import { z } from 'zod';
 import type { BookDatabase } from './database.js';
-import { findBook, findBookByTitle, listBooks, registerBook, restockBook } from './domain/catalogue.js';
+import { findBook, findBookByTitle, findBooks, listBooks, registerBook, restockBook } from './domain/catalogue.js';
 import { findReservation, releaseStock, reserveStock } from './domain/stock.js';
 
 const registerBookInput = z.object({
@@ -18,6 +18,7 @@ const orderArgs = z.object({ orderId: bounds.id });
 const isId = (id: string) => bounds.id.safeParse(id).success;
 
 export function createResolvers(db: BookDatabase): GraphQLResolverMap<ServiceContext> {
+  const bookById = batched((ids: string[]) => findBooks(db, ids));
   return {
     Query: {
       books: (_: unknown, args: unknown) => listBooks(db, parseInput(pageArgs, args)),
@@ -49,7 +50,7 @@ export function createResolvers(db: BookDatabase): GraphQLResolverMap<ServiceCon
       },
     },
     Book: {
-      __resolveReference: (reference: { id: string }) => (isId(reference.id) ? findBook(db, reference.id) : null),
+      __resolveReference: async (reference: { id: string }) => (isId(reference.id) ? ((await bookById(reference.id)) ?? null) : null),
     },
   };
 }

@@ -1,12 +1,15 @@
 import type { OutboxWriter } from '@bookshop/events';
-import { bounds, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
+import { batched, bounds, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
 import { z } from 'zod';
 import type { Review, ReviewDatabase } from './database.js';
-import { canSeeReviewedOrder, findReview, findReviewOfOrder, listReviewsOfBook, writeReview } from './domain/reviews.js';
+import { canSeeReviewedOrder, findReview, findReviewsOfOrders, listReviewsOfBooks, writeReview } from './domain/reviews.js';
 
 const writeReviewInput = z.object({ orderId: z.string().min(1).max(100), rating: bounds.rating, content: bounds.reviewContent });
 
 export function createResolvers(db: ReviewDatabase, events: OutboxWriter): GraphQLResolverMap<ServiceContext> {
+  // An entity fetch brings many books (or orders) at once: one query for all of them.
+  const reviewsOfBook = batched((bookIds: string[]) => listReviewsOfBooks(db, bookIds));
+  const reviewOfOrder = batched((orderIds: string[]) => findReviewsOfOrders(db, orderIds));
   return {
     Query: {
       review: (_: unknown, { id }: { id: string }) => findReview(db, id),
@@ -26,10 +29,10 @@ export function createResolvers(db: ReviewDatabase, events: OutboxWriter): Graph
       book: (review: Review) => ({ __typename: 'Book', id: review.bookId }),
     },
     Order: {
-      review: ({ id }: { id: string }) => findReviewOfOrder(db, id),
+      review: async ({ id }: { id: string }) => (await reviewOfOrder(id)) ?? null,
     },
     Book: {
-      reviews: ({ id }: { id: string }) => listReviewsOfBook(db, id),
+      reviews: async ({ id }: { id: string }) => (await reviewsOfBook(id)) ?? [],
     },
   };
 }

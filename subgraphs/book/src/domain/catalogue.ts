@@ -39,4 +39,10 @@ export function listBooks(db: BookDatabase, page: PageArgs) {
 
 export const findBook = (db: BookDatabase, id: string) => db.book.findUnique({ where: { id } });
 
+/** Several books by id in one query (an entity fetch asks for many). */
+export async function findBooks(db: BookDatabase, ids: string[]) {
+  const books = await db.book.findMany({ where: { id: { in: ids } } });
+  return new Map(books.map((book) => [book.id, book]));
+}
+
 export const findBookByTitle = (db: BookDatabase, title: string) => db.book.findUnique({ where: { title } });

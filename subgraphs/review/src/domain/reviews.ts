@@ -1,16 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { ReviewWritten, newOutboxRecord, type EventMeta } from '@bookshop/events';
-import { DomainError, type Viewer } from '@bookshop/runtime';
+import { DomainError, groupBy, type Viewer } from '@bookshop/runtime';
 import type { Review, ReviewDatabase } from '../database.js';
 import type { Prisma } from '../generated/prisma/client.js';
 
 export const findReview = (db: ReviewDatabase, id: string) => db.review.findUnique({ where: { id } });
 
-export const findReviewOfOrder = (db: ReviewDatabase, orderId: string) => db.review.findUnique({ where: { orderId } });
+const REVIEWS_PER_BOOK = 200;
 
-/** A book's reviews, oldest first. */
-export const listReviewsOfBook = (db: ReviewDatabase, bookId: string) =>
-  db.review.findMany({ where: { bookId }, orderBy: { createdAt: 'asc' }, take: 200 });
+/** Several books' reviews in one query, each book's oldest first (at most 200 each). */
+export async function listReviewsOfBooks(db: ReviewDatabase, bookIds: string[]): Promise<Map<string, Review[]>> {
+  const rows = await db.review.findMany({ where: { bookId: { in: bookIds } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  const byBook = groupBy(rows, (review) => review.bookId);
+  for (const [bookId, reviews] of byBook) byBook.set(bookId, reviews.slice(0, REVIEWS_PER_BOOK));
+  return byBook;
+}
+
+/** Several orders' reviews in one query (one review per order at most). */
+export async function findReviewsOfOrders(db: ReviewDatabase, orderIds: string[]): Promise<Map<string, Review>> {
+  const rows = await db.review.findMany({ where: { orderId: { in: orderIds } } });
+  return new Map(rows.map((review) => [review.orderId, review]));
+}
 
 /** Reviews are public, the order behind one is not: its customer and staff only. */
 export const canSeeReviewedOrder = (review: Review, viewer: Viewer | null) =>
