@@ -19,7 +19,12 @@ let alice: string;
 let bob: string;
 
 beforeAll(async () => {
-  shop = await startShop();
+  // This file asserts what orders do to stock, including under 100 simultaneous orders. On a
+  // 2-core machine those orders saturate every process for seconds, and event-loop stalls of a few
+  // hundred ms are normal; with the 500 ms budget they would turn right answers into timeouts — a
+  // timing assertion in disguise. The budget's own behaviour is asserted where book is slowed for
+  // real (stock-call-faults.test.ts); speed is measured by `pnpm bench`.
+  shop = await startShop({ serviceEnv: { order: { STOCK_CALL_TIMEOUT_MS: '3000' } } });
   [staff, alice, bob] = await Promise.all([
     tokenFor('staff', 'staff-1'),
     tokenFor('customer', 'alice'),

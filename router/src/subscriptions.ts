@@ -2,10 +2,12 @@ import { Supergraph, operationFromDocument } from '@apollo/federation-internals'
 import { buildOperationContext, executeQueryPlan, type ServiceMap } from '@apollo/gateway';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import type { ServiceContext } from '@bookshop/runtime';
-import { GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, print, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { PropagatingDataSource } from './gateway.js';
+import { SharedFeeds, type FeedSource } from './shared-feeds.js';
+import { createSubgraphFetcher } from './subgraph-fetcher.js';
 
 /**
  * Federated subscriptions, which @apollo/gateway does not execute: the router plans the operation
@@ -20,26 +22,44 @@ export function createSubscriptionExecutor(supergraphSdl: string, urlOverrides: 
   const supergraphSchema = supergraph.schema.toGraphQLJSSchema();
   const planner = new QueryPlanner(supergraph);
   const urls = new Map(supergraph.subgraphs().values().map((subgraph) => [subgraph.name, urlOverrides[subgraph.name] ?? subgraph.url]));
-  const dataSources: ServiceMap = Object.fromEntries([...urls].map(([name, url]) => [name, new PropagatingDataSource({ url, fetcher: fetch })]));
+  const fetcher = createSubgraphFetcher();
+  const dataSources: ServiceMap = Object.fromEntries([...urls].map(([name, url]) => [name, new PropagatingDataSource({ url, fetcher })]));
+  const feeds = new SharedFeeds();
+
+  // Plans by operation text: subscribers of one screen send the same few operations.
+  const plans = new Map<string, QueryPlan['node']>();
+  const planOf = (source: string, args: ExecutionArgs, operationName: string | undefined) => {
+    const key = `${operationName ?? ''}\n${source}`;
+    if (!plans.has(key)) {
+      if (plans.size >= 1_000) plans.delete(plans.keys().next().value!);
+      const operation = operationFromDocument(apiSchema, args.document, operationName ? { operationName } : {});
+      plans.set(key, planner.buildQueryPlan(operation).node);
+    }
+    return plans.get(key);
+  };
 
   async function subscribe(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
     const operationName = args.operationName ?? undefined;
-    const operation = operationFromDocument(apiSchema, args.document, operationName ? { operationName } : {});
-    const node = planner.buildQueryPlan(operation).node;
+    const source = args.document.loc?.source.body ?? print(args.document);
+    const node = planOf(source, args, operationName);
     if (node?.kind !== 'Subscription') return { errors: [new GraphQLError('Only subscriptions are served over this socket.')] };
     const context = args.contextValue as ServiceContext;
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-    const operationContext = buildOperationContext({ schema, operationDocument: args.document, ...(operationName ? { operationName } : {}) });
-    return follow(node.primary, node.rest, context, variables, operationContext);
+    // The same operation, variables and token: the same results, so one upstream feed for all.
+    const key = JSON.stringify([source, operationName ?? null, variables, context.request.authorization ?? null]);
+    return feeds.join(key, () => {
+      const operationContext = buildOperationContext({ schema, operationDocument: args.document, ...(operationName ? { operationName } : {}) });
+      return follow(node.primary, node.rest, context, variables, operationContext);
+    });
   }
 
-  async function* follow(
+  function follow(
     primary: FetchNode,
     rest: PlanNode | undefined,
     context: ServiceContext,
     variables: Record<string, unknown>,
     operationContext: ReturnType<typeof buildOperationContext>,
-  ): AsyncGenerator<ExecutionResult> {
+  ): FeedSource {
     const url = urls.get(primary.serviceName)!.replace(/^http/, 'ws');
     const client = createClient({
       url,
@@ -56,32 +76,36 @@ export function createSubscriptionExecutor(supergraphSdl: string, urlOverrides: 
     });
     const primaryVariables = Object.fromEntries((primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]));
     const plan: QueryPlan = { kind: 'QueryPlan', node: rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary };
-    try {
-      for await (const event of client.iterate({ query: primary.operation, variables: primaryVariables })) {
-        if (!event.data) {
-          yield { errors: (event.errors ?? []).map((error) => new GraphQLError(error.message, { extensions: error.extensions ?? {} })) };
-          continue;
+    return { results: execute(), stop: async () => void (await client.dispose()) };
+
+    async function* execute(): AsyncGenerator<ExecutionResult> {
+      try {
+        for await (const event of client.iterate({ query: primary.operation, variables: primaryVariables })) {
+          if (!event.data) {
+            yield { errors: (event.errors ?? []).map((error) => new GraphQLError(error.message, { extensions: error.extensions ?? {} })) };
+            continue;
+          }
+          // The event stands in for the primary fetch; every other fetch of the plan goes to its subgraph.
+          const real = dataSources[primary.serviceName]!;
+          const serviceMap: ServiceMap = {
+            ...dataSources,
+            [primary.serviceName]: {
+              process: (options) => (options.request.query === primary.operation ? Promise.resolve(event as never) : real.process(options)),
+            },
+          };
+          const requestContext = { request: { variables }, context, metrics: {} } as unknown as Parameters<typeof executeQueryPlan>[2];
+          const result = await executeQueryPlan(plan, serviceMap, requestContext, operationContext, supergraphSchema, apiSchema);
+          yield { data: result.data ?? null, ...(result.errors?.length ? { errors: result.errors as GraphQLError[] } : {}) };
         }
-        // The event stands in for the primary fetch; every other fetch of the plan goes to its subgraph.
-        const real = dataSources[primary.serviceName]!;
-        const serviceMap: ServiceMap = {
-          ...dataSources,
-          [primary.serviceName]: {
-            process: (options) => (options.request.query === primary.operation ? Promise.resolve(event as never) : real.process(options)),
-          },
-        };
-        const requestContext = { request: { variables }, context, metrics: {} } as unknown as Parameters<typeof executeQueryPlan>[2];
-        const result = await executeQueryPlan(plan, serviceMap, requestContext, operationContext, supergraphSchema, apiSchema);
-        yield { data: result.data ?? null, ...(result.errors?.length ? { errors: result.errors as GraphQLError[] } : {}) };
+      } catch (error) {
+        // The subgraph refused the subscription (graphql-ws hands its errors over as an array).
+        const errors = Array.isArray(error) ? error : [error];
+        yield { errors: errors.map((e: { message?: string; extensions?: Record<string, unknown> }) => new GraphQLError(e.message ?? String(e), { extensions: e.extensions ?? {} })) };
+      } finally {
+        await client.dispose();
       }
-    } catch (error) {
-      // The subgraph refused the subscription (graphql-ws hands its errors over as an array).
-      const errors = Array.isArray(error) ? error : [error];
-      yield { errors: errors.map((e: { message?: string; extensions?: Record<string, unknown> }) => new GraphQLError(e.message ?? String(e), { extensions: e.extensions ?? {} })) };
-    } finally {
-      await client.dispose();
     }
   }
 
-  return { schema, subscribe };
+  return { schema, subscribe, feeds };
 }
