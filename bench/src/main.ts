@@ -2,7 +2,7 @@
 // machine's PostgreSQL and NATS), runs bounded loads on 127.0.0.1, prints a table, and writes the
 // figures to bench/results/<timestamp>.json. Not part of the tests.
 //   pnpm bench [--only router,orders,events,fanout,footprint] [--runs 3] [--seconds 5]
-//              [--rate 200] [--subscribers 1000,5000,10000]
+//              [--rate 200,20] [--subscribers 1000,5000,10000]
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,7 +23,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'router,orders,events,fanout,footprint' },
     runs: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '5' },
-    rate: { type: 'string', default: '200' },
+    rate: { type: 'string', default: '200,20' },
     subscribers: { type: 'string', default: '1000,5000,10000' },
   },
 });
@@ -55,7 +55,12 @@ if (only.has('footprint')) {
 }
 if (only.has('router')) report.routerEfficiency = await withShop(routerEfficiency);
 if (only.has('orders')) report.orders = await withShop(orders);
-if (only.has('events')) report.eventLatency = await withShop((context) => eventLatency(context, Number(values.rate)));
+if (only.has('events')) {
+  report.eventLatency = [];
+  for (const rate of values.rate.split(',').map(Number)) {
+    (report.eventLatency as unknown[]).push(await withShop((context) => eventLatency(context, rate)));
+  }
+}
 if (only.has('fanout')) {
   report.fanOut = [];
   for (const subscribers of values.subscribers.split(',').map(Number)) {

@@ -43,10 +43,14 @@ export function printReport(report: any): void {
     table('CPU per placed order, and resident memory under that load', ['process', 'CPU ms/order', 'RSS MB'], Object.keys(o.cpuPerOrderMs).map((name) => [name, n(o.cpuPerOrderMs[name], 2), n(o.rssUnderLoadMb[name])]));
   }
   if (report.eventLatency) {
-    const e = report.eventLatency;
-    table(`placeOrder returned → entry on my page's subscription, at ${e.ratePerSecond} orders/s (target p99 ≤ 100 ms)`, ['placed', 'seen', 'p50 ms', 'p99 ms', 'max ms'], [
-      [String(e.ordersPlaced), String(e.seen), n(e.p50, 1), n(e.p99, 1), n(e.max, 1)],
-    ]);
+    table("placeOrder returned → entry on my page's subscription, orders at a steady rate (target p99 ≤ 100 ms at 200/s)", ['orders/s', 'placed', 'seen', 'p50 ms', 'p99 ms', 'max ms'], report.eventLatency.map((e: any) => [
+      String(e.ratePerSecond),
+      String(e.ordersPlaced),
+      String(e.seen),
+      n(e.p50, 1),
+      n(e.p99, 1),
+      n(e.max, 1),
+    ]));
   }
   if (report.fanOut) {
     table('Live fan-out through the router: one change → every subscriber (target: 10,000 in ≤ 1 s)', ['subscribers', 'received', 'subscribe ms', 'change → last ms', 'router RSS MB before → subscribed'], report.fanOut.map((f: any) => [
