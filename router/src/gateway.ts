@@ -1,6 +1,6 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { ServiceContext } from '@bookshop/runtime';
-import { createSubgraphFetcher } from './subgraph-fetcher.js';
+import type { SubgraphFetcher } from './subgraph-fetcher.js';
 
 /** Carries the caller's identity and trace to every subgraph the plan touches. */
 export class PropagatingDataSource extends RemoteGraphQLDataSource<ServiceContext> {
@@ -14,8 +14,7 @@ export class PropagatingDataSource extends RemoteGraphQLDataSource<ServiceContex
 }
 
 /** A gateway over a static supergraph; a subgraph's URL can be overridden at run time. */
-export function createGateway(supergraphSdl: string, urlOverrides: Partial<Record<string, string>>): ApolloGateway {
-  const fetcher = createSubgraphFetcher();
+export function createGateway(supergraphSdl: string, urlOverrides: Partial<Record<string, string>>, fetcher: SubgraphFetcher): ApolloGateway {
   return new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => new PropagatingDataSource({ url: urlOverrides[name] ?? url, fetcher }),

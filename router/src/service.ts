@@ -4,12 +4,15 @@ import { startGraphQLService, type RunningService } from '@bookshop/runtime';
 import { loadSupergraph } from './compose.js';
 import type { RouterConfig } from './config.js';
 import { createGateway } from './gateway.js';
+import { createSubgraphFetcher } from './subgraph-fetcher.js';
 import { createSubscriptionExecutor } from './subscriptions.js';
 
 /** The federated router: one GraphQL endpoint in front of every subgraph. */
 export async function startRouter(config: RouterConfig, supergraphSdl = loadSupergraph()): Promise<RunningService> {
-  const gateway = createGateway(supergraphSdl, config.subgraphUrls);
-  const subscriptions = createSubscriptionExecutor(supergraphSdl, config.subgraphUrls);
+  // One keep-alive pool per subgraph, for queries and for the entity fetches of subscriptions alike.
+  const fetcher = createSubgraphFetcher();
+  const gateway = createGateway(supergraphSdl, config.subgraphUrls, fetcher);
+  const subscriptions = createSubscriptionExecutor(supergraphSdl, config.subgraphUrls, fetcher);
   return startGraphQLService({
     name: 'router',
     port: config.port,
@@ -20,6 +23,7 @@ export async function startRouter(config: RouterConfig, supergraphSdl = loadSupe
     liveness: config.liveness,
     shedding: { maxInFlight: config.maxInFlight, maxInFlightPerClient: config.maxInFlightPerClient },
     subscriptions,
+    onStop: () => fetcher.close(),
     plugins: [
       // The router sets no cache policy; computing one per field, and parsing every subgraph
       // response's Cache-Control, is work nobody reads.

@@ -32,7 +32,9 @@ function headersOf(raw: Record<string, string | string[] | undefined>): FetcherH
  * The gateway's default fetcher, and even Node's own fetch (WHATWG streams, a Request and a
  * Response object per call), cost more CPU than the rest of the router's work on a simple query.
  */
-export function createSubgraphFetcher(options: { connectionsPerSubgraph?: number } = {}): Fetcher & { close: () => Promise<void> } {
+export type SubgraphFetcher = Fetcher & { close: () => Promise<void> };
+
+export function createSubgraphFetcher(options: { connectionsPerSubgraph?: number } = {}): SubgraphFetcher {
   const dispatcher = new Agent({
     connections: options.connectionsPerSubgraph ?? 128,
     keepAliveTimeout: 4_000,

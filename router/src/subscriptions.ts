@@ -7,7 +7,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { PropagatingDataSource } from './gateway.js';
 import { SharedFeeds, type FeedSource } from './shared-feeds.js';
-import { createSubgraphFetcher } from './subgraph-fetcher.js';
+import type { SubgraphFetcher } from './subgraph-fetcher.js';
 
 /**
  * Federated subscriptions, which @apollo/gateway does not execute: the router plans the operation
@@ -15,14 +15,13 @@ import { createSubgraphFetcher } from './subgraph-fetcher.js';
  * graphql-ws (carrying the caller's token and correlation id), and resolves the rest of every
  * event through the plan's entity fetches — so one subscription can select fields of every subgraph.
  */
-export function createSubscriptionExecutor(supergraphSdl: string, urlOverrides: Partial<Record<string, string>>) {
+export function createSubscriptionExecutor(supergraphSdl: string, urlOverrides: Partial<Record<string, string>>, fetcher: SubgraphFetcher) {
   const supergraph = Supergraph.build(supergraphSdl);
   const apiSchema = supergraph.apiSchema();
   const schema: GraphQLSchema = apiSchema.toGraphQLJSSchema();
   const supergraphSchema = supergraph.schema.toGraphQLJSSchema();
   const planner = new QueryPlanner(supergraph);
   const urls = new Map(supergraph.subgraphs().values().map((subgraph) => [subgraph.name, urlOverrides[subgraph.name] ?? subgraph.url]));
-  const fetcher = createSubgraphFetcher();
   const dataSources: ServiceMap = Object.fromEntries([...urls].map(([name, url]) => [name, new PropagatingDataSource({ url, fetcher })]));
   const feeds = new SharedFeeds();
 

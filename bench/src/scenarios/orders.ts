@@ -1,7 +1,7 @@
 import { registerBook } from '@bookshop/e2e/orders';
 import { tokenFor } from '@bookshop/testing';
 import type { BenchContext } from '../context.js';
-import { closedLoop } from '../load.js';
+import { closedLoop, medianRun } from '../load.js';
 import { cpuMs, rssMb, summarize } from '../proc.js';
 
 const PLACE_ORDER = 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }';
@@ -45,7 +45,7 @@ export async function orders(context: BenchContext): Promise<OrderFigures> {
   }
   const placed = runs.reduce((sum, r) => sum + r.requests - r.errors, 0);
   const cpuPerOrderMs = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, (cpuMs(pid) - cpuBefore[name]!) / placed]));
-  const median = [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
+  const median = medianRun(runs);
   return {
     ordersPerSecond: summarize(runs.map((r) => (r.requests - r.errors) / (context.durationMs / 1000))),
     p50: median.p50,

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { registerBook } from '@bookshop/e2e/orders';
 import { freePort, spawnManaged, type ManagedProcess } from '@bookshop/tools';
 import type { BenchContext } from '../context.js';
-import { closedLoop } from '../load.js';
+import { closedLoop, medianRun } from '../load.js';
 import { cpuMs, rssMb, summarize } from '../proc.js';
 
 /** One subgraph (book), and two (book, then review for each book's reviews). */
@@ -69,8 +69,7 @@ async function measure(context: BenchContext, url: string, query: string, pid: n
     requests += result.requests;
     runs.push(result);
   }
-  const mid = runs.map((r) => r.rps).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
-  const median = runs.find((r) => r.rps === mid)!;
+  const median = medianRun(runs);
   return {
     rps: summarize(runs.map((r) => r.rps)),
     p50: median.p50,
