@@ -81,6 +81,7 @@ describe('replacing a subgraph instance under load', () => {
     running = false;
     await Promise.all(clients);
 
+    if (failures.length > 0) console.log(shop.logs().join('\n'));
     expect(failures).toEqual([]);
     expect(answered).toBeGreaterThan(100);
     const ledger = await stockLedger(shop, book.title);

@@ -50,26 +50,41 @@ async function isReady(backend: Backend, path: string): Promise<boolean> {
  */
 export async function startTcpProxy(options: TcpProxyOptions = {}): Promise<TcpProxy> {
   let backends = options.backends ?? [];
-  let ready = new Set<Backend>(options.readinessPath ? [] : backends);
+  // By address, not by object: a backend list given again (with new objects) keeps what is known.
+  const addressOf = (backend: Backend) => `${backend.host ?? '127.0.0.1'}:${backend.port}`;
+  let ready = new Set<string>(options.readinessPath ? [] : backends.map(addressOf));
   let delayMs = 0;
   let connections = 0;
   let next = 0;
   const sockets = new Set<Socket>();
 
-  const poll = async () => {
-    if (!options.readinessPath) return;
+  // One poll at a time: overlapping polls on a busy machine could finish out of order, and an old
+  // "ready" would then route new connections to a backend that has already said it is leaving.
+  let polling: Promise<void> | undefined;
+  let closed = false;
+  const poll = (): Promise<void> => {
+    if (!options.readinessPath) return Promise.resolve();
     const path = options.readinessPath;
-    const answers = await Promise.all(backends.map(async (backend) => [backend, await isReady(backend, path)] as const));
-    ready = new Set(answers.filter(([, ok]) => ok).map(([backend]) => backend));
+    polling ??= (async () => {
+      const answers = await Promise.all(backends.map(async (backend) => [backend, await isReady(backend, path)] as const));
+      ready = new Set(answers.filter(([, ok]) => ok).map(([backend]) => addressOf(backend)));
+    })().finally(() => {
+      polling = undefined;
+    });
+    return polling;
   };
-  const poller = options.readinessPath ? setInterval(() => void poll(), options.pollMs ?? 100) : undefined;
-  await poll();
+  let poller: NodeJS.Timeout | undefined;
+  const pollForever = async () => {
+    await poll();
+    if (!closed) poller = setTimeout(() => void pollForever(), options.pollMs ?? 100);
+  };
+  if (options.readinessPath) await pollForever();
 
   const server: Server = createServer((client) => {
     connections += 1;
     sockets.add(client);
     client.once('close', () => sockets.delete(client));
-    const candidates = backends.filter((backend) => ready.has(backend));
+    const candidates = backends.filter((backend) => ready.has(addressOf(backend)));
     const backend = candidates[next++ % Math.max(1, candidates.length)];
     // A reset, as a refused connection would be. (A plain close before any byte leaves Node's
     // fetch waiting forever.)
@@ -104,17 +119,18 @@ export async function startTcpProxy(options: TcpProxyOptions = {}): Promise<TcpP
     },
     setBackends(list) {
       backends = list;
-      if (!options.readinessPath) ready = new Set(list);
+      if (!options.readinessPath) ready = new Set(list.map(addressOf));
       else void poll();
     },
     routedPorts() {
-      return [...ready].map((backend) => backend.port);
+      return backends.filter((backend) => ready.has(addressOf(backend))).map((backend) => backend.port);
     },
     setDelay(ms) {
       delayMs = ms;
     },
     async close() {
-      clearInterval(poller);
+      closed = true;
+      clearTimeout(poller);
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
