@@ -4,7 +4,7 @@
 #   docker build --build-arg PACKAGE=book   -t <registry>/bookshop-book:<commit>   .
 #   (book, order, delivery, review, mypage, router — each runs `node dist/main.js`)
 #   docker build --build-arg PACKAGE=prisma -t <registry>/bookshop-migrate:<commit> .
-#   (migrations: `node dist/migrate-cli.js <context>` runs `prisma migrate deploy`)
+#   (migrations: `node dist/migrate-cli.js <context>` applies the committed Prisma migrations)
 # No HEALTHCHECK: Kubernetes probes /healthz and /readyz itself.
 
 ARG NODE_IMAGE=node:20.20-bookworm-slim

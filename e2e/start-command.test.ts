@@ -1,24 +1,36 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { TEST_POSTGRES_URL, createPostgresTestDatabase, graphql, type TestDatabase } from '@bookshop/testing';
-import { freePortBlock, processesCarrying } from '@bookshop/tools';
+import { TEST_POSTGRES_URL, createPostgresTestDatabase, eventually, graphql, type TestDatabase } from '@bookshop/testing';
+import { commandLineOf, freePortBlock, processesCarrying } from '@bookshop/tools';
 import { afterAll, expect, it } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bookshop-start-'));
+const dataDirs: string[] = [];
 const databases: TestDatabase[] = [];
 afterAll(async () => {
-  rmSync(dataDir, { recursive: true, force: true });
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   await Promise.all(databases.map((database) => database.drop()));
 });
 
-it('`pnpm start` starts the whole shop, answers through the router, and leaves no process behind on SIGTERM', async () => {
+interface StartedCommand {
+  shop: ChildProcess;
+  routerPort: number;
+  /** Every process of this run carries it in its environment. */
+  marker: string;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+/** `pnpm start` as a newcomer types it, on databases and a data folder of its own. */
+async function pnpmStart(): Promise<StartedCommand> {
   const routerPort = await freePortBlock();
   const marker = `BOOKSHOP_RUN_ID=${randomUUID()}`;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bookshop-start-'));
+  dataDirs.push(dataDir);
   // PostgreSQL: the machine's server, named by the environment, with databases of this test's own
   // (the embedded PostgreSQL, used when none is named, cannot run as root from a private folder).
   const [book, order, delivery] = await Promise.all(
@@ -39,30 +51,51 @@ it('`pnpm start` starts the whole shop, answers through the router, and leaves n
   delete env.NODE_ENV;
   const output: string[] = [];
   const shop = spawn('pnpm', ['start'], { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  shop.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  shop.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  shop.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  shop.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   const exited = new Promise<number | null>((resolve) => shop.once('exit', resolve));
+  return { shop, routerPort, marker, output, exited };
+}
 
+/** What a terminal's Ctrl-C or `kill` of the job does; then waits until no process of the run is left. */
+async function stopAndCount(started: StartedCommand): Promise<number[]> {
+  if (started.shop.exitCode === null) {
+    process.kill(-started.shop.pid!, 'SIGTERM');
+    await started.exited;
+  }
+  for (let waited = 0; processesCarrying(started.marker).length > 0 && waited < 20_000; waited += 250) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return processesCarrying(started.marker);
+}
+
+it('`pnpm start` starts the whole shop, answers through the router, and leaves no process behind on SIGTERM', async () => {
+  const started = await pnpmStart();
   try {
-    const ready = `http://127.0.0.1:${routerPort}/readyz`;
+    const ready = `http://127.0.0.1:${started.routerPort}/readyz`;
     const deadline = Date.now() + 240_000;
     for (;;) {
       const answer = await fetch(ready).catch(() => undefined);
       if (answer?.ok) break;
-      if (shop.exitCode !== null || Date.now() > deadline) throw new Error(`the shop did not become ready:\n${output.join('')}`);
+      if (started.shop.exitCode !== null || Date.now() > deadline) throw new Error(`the shop did not become ready:\n${started.output.join('')}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    const result = await graphql(`http://127.0.0.1:${routerPort}/graphql`, '{ books { id title stock } }');
+    const result = await graphql(`http://127.0.0.1:${started.routerPort}/graphql`, '{ books { id title stock } }');
     expect(result).toMatchObject({ status: 200, data: { books: [] } });
-    expect(processesCarrying(marker).length).toBeGreaterThanOrEqual(8); // the supervisor, 6 services, NATS
+    expect(processesCarrying(started.marker).length).toBeGreaterThanOrEqual(8); // the supervisor, 6 services, NATS
   } finally {
-    if (shop.exitCode === null) {
-      process.kill(-shop.pid!, 'SIGTERM'); // what a terminal's Ctrl-C or `kill` of the job does
-      await exited;
-    }
+    expect(await stopAndCount(started)).toEqual([]);
   }
-  for (let waited = 0; processesCarrying(marker).length > 0 && waited < 20_000; waited += 250) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
+}, 300_000);
+
+it('SIGTERM while the shop is still starting stops the services already started too', async () => {
+  const started = await pnpmStart();
+  try {
+    // Caught between the first service's start and the router's: some services run, none is the router.
+    const services = () => processesCarrying(started.marker).map(commandLineOf).filter((line) => line.includes('dist/main.js'));
+    await eventually(async () => services(), (lines) => lines.length > 0, 60_000);
+    expect(services().some((line) => line.includes('router/'))).toBe(false);
+  } finally {
+    expect(await stopAndCount(started)).toEqual([]);
   }
-  expect(processesCarrying(marker)).toEqual([]);
 }, 300_000);

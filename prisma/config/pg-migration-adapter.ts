@@ -38,7 +38,8 @@ function reportNameColumnsAsText<T>(queryable: T): T {
 }
 
 export function pgMigrationAdapter(connectionString: string) {
-  const factory = new PrismaPg({ connectionString });
+  // The CLI never closes the pool: without allowExitOnIdle every command waits out pg's 10 s idle timer.
+  const factory = new PrismaPg({ connectionString, allowExitOnIdle: true });
   return {
     provider: factory.provider,
     adapterName: factory.adapterName,

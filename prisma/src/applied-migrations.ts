@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -6,12 +7,32 @@ import { isPostgresContext, type Context } from './contexts.js';
 
 const prismaDir = fileURLToPath(new URL('..', import.meta.url));
 
-/** The migrations committed for a context (folder names, in order). */
-export function committedMigrations(context: Context): string[] {
+export interface CommittedMigration {
+  /** The folder name, which orders migrations. */
+  name: string;
+  sql: string;
+  /** SHA-256 of migration.sql, as Prisma Migrate records it. */
+  checksum: string;
+}
+
+/** A row of a database's migration history. */
+export interface AppliedMigration {
+  name: string;
+  checksum: string;
+  finished: boolean;
+  rolledBack: boolean;
+}
+
+/** The migrations committed for a context, in order. */
+export function committedMigrations(context: Context): CommittedMigration[] {
   return readdirSync(`${prismaDir}/${context}/migrations`, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)
-    .sort();
+    .sort()
+    .map((name) => {
+      const sql = readFileSync(`${prismaDir}/${context}/migrations/${name}/migration.sql`, 'utf8');
+      return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+    });
 }
 
 const APPLIED = `SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;

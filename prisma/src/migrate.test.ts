@@ -1,33 +1,97 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appliedMigrations, committedMigrations } from './applied-migrations.js';
-import { migrateDeploy } from './migrate.js';
+import { migrateDeploy, pendingMigrations } from './migrate.js';
 import { databaseUrl, dropDatabase, ensureDatabase } from './postgres-admin.js';
+import type { Context } from './contexts.js';
 
 const server = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const database = `bookshop_migrate_test_${process.pid}`;
+const databases: string[] = [];
 const dir = mkdtempSync(path.join(os.tmpdir(), 'bookshop-migrate-'));
 afterAll(async () => {
-  await dropDatabase(server, database);
+  await Promise.all(databases.map((name) => dropDatabase(server, name)));
   rmSync(dir, { recursive: true, force: true });
 });
 
+async function emptyPostgresDatabase(): Promise<string> {
+  const name = `bookshop_migrate_test_${process.pid}_${databases.length}`;
+  databases.push(name);
+  await ensureDatabase(server, name);
+  return databaseUrl(server, name);
+}
+
+const prismaDir = fileURLToPath(new URL('..', import.meta.url));
+/** `prisma migrate status` through Prisma's own CLI: exit code and what it printed. */
+async function prismaMigrateStatus(context: Context, url: string): Promise<{ code: number | null; output: string }> {
+  const cli = createRequire(import.meta.url).resolve('prisma/build/index.js');
+  const child = spawn(process.execPath, [cli, 'migrate', 'status', '--config', `${prismaDir}/${context}/prisma.config.ts`], {
+    cwd: prismaDir,
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      CHECKPOINT_DISABLE: '1',
+    },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, output };
+}
+
+const names = (context: Context) => committedMigrations(context).map((migration) => migration.name);
+
 describe('migrateDeploy', () => {
-  it('applies every committed migration to an empty PostgreSQL database, and knows it has', async () => {
-    await ensureDatabase(server, database);
-    const url = databaseUrl(server, database);
+  it('applies every committed migration to an empty PostgreSQL database, in a history Prisma reads as its own', async () => {
+    const url = await emptyPostgresDatabase();
     expect(await appliedMigrations('book', url)).toEqual([]);
     await migrateDeploy('book', url);
-    expect((await appliedMigrations('book', url)).sort()).toEqual(committedMigrations('book'));
+    expect((await appliedMigrations('book', url)).sort()).toEqual(names('book'));
     await migrateDeploy('book', url); // up to date: nothing to do, and no error
+    expect((await appliedMigrations('book', url)).sort()).toEqual(names('book'));
+    const status = await prismaMigrateStatus('book', url);
+    expect(status.output).toContain('Database schema is up to date');
+    expect(status.code).toBe(0);
   });
 
-  it('reads a SQLite file that does not exist yet as having no migrations, then migrates it', async () => {
-    const url = `file:${dir}/review.db`;
-    expect(await appliedMigrations('review', url)).toEqual([]);
-    await migrateDeploy('review', url);
-    expect((await appliedMigrations('review', url)).sort()).toEqual(committedMigrations('review'));
+  it('applies each migration once when two processes migrate one database at the same time', async () => {
+    const url = await emptyPostgresDatabase();
+    await Promise.all([migrateDeploy('order', url), migrateDeploy('order', url)]);
+    expect((await appliedMigrations('order', url)).sort()).toEqual(names('order'));
+  });
+
+  it('migrates a SQLite file that does not exist yet, table rebuilds included, in a history Prisma reads as its own', async () => {
+    const url = `file:${dir}/mypage.db`;
+    expect(await appliedMigrations('mypage', url)).toEqual([]);
+    await migrateDeploy('mypage', url);
+    expect((await appliedMigrations('mypage', url)).sort()).toEqual(names('mypage'));
+    const status = await prismaMigrateStatus('mypage', url);
+    expect(status.output).toContain('Database schema is up to date');
+    expect(status.code).toBe(0);
+  });
+});
+
+describe('pendingMigrations', () => {
+  const [first, second] = committedMigrations('book');
+  const row = (name: string, checksum: string, finished = true) => ({ name, checksum, finished, rolledBack: false });
+
+  it('is what the history lacks, in order', () => {
+    expect(pendingMigrations('book', []).map((m) => m.name)).toEqual(names('book'));
+    expect(pendingMigrations('book', [row(first!.name, first!.checksum)]).map((m) => m.name)).toEqual([second!.name]);
+  });
+
+  it('refuses a database with a failed migration, or with an applied migration that was edited since', () => {
+    expect(() => pendingMigrations('book', [row(first!.name, first!.checksum, false)])).toThrow(/failed earlier/);
+    expect(() => pendingMigrations('book', [row(first!.name, 'edited')])).toThrow(/changed after it was applied/);
+  });
+
+  it('applies again a migration that was rolled back', () => {
+    const rolledBack = { ...row(first!.name, first!.checksum, false), rolledBack: true };
+    expect(pendingMigrations('book', [rolledBack]).map((m) => m.name)).toEqual(names('book'));
   });
 });

@@ -19,6 +19,8 @@ export interface ShopLayout {
   /** `dist`: the compiled services (pnpm start); `source`: TypeScript through tsx (tests). */
   mode: 'dist' | 'source';
   onLine?: (service: string, line: string) => void;
+  /** Aborting it while the shop starts stops what has started, and launchShop rejects. */
+  signal?: AbortSignal;
 }
 
 export interface RunningShop {
@@ -82,8 +84,16 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
     await Promise.all(SERVICE_NAMES.map((name) => processes[name]?.stop()));
   };
 
+  // Ctrl-C while the shop starts must not leave the services already started running on their own.
+  layout.signal?.throwIfAborted();
+  const cancelled = new Promise<never>((_, reject) => {
+    layout.signal?.addEventListener('abort', () => reject(new Error('start-up cancelled')), { once: true });
+  });
+  cancelled.catch(() => {});
+  const unlessCancelled = <T>(work: Promise<T>) => Promise.race([work, cancelled]);
+
   try {
-    await Promise.all(
+    await unlessCancelled(Promise.all(
       SERVICE_NAMES.map((service) =>
         start(service, {
           PORT: String(layout.ports[service]),
@@ -93,12 +103,13 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
           ...layout.serviceEnv?.[service],
         }),
       ),
-    );
-    await start('router', {
+    ));
+    layout.signal?.throwIfAborted();
+    await unlessCancelled(start('router', {
       ROUTER_PORT: String(layout.ports.router),
       ...Object.fromEntries(SERVICE_NAMES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, urls[name]])),
       ...layout.serviceEnv?.router,
-    });
+    }));
   } catch (error) {
     await stop();
     throw error;

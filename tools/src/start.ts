@@ -29,11 +29,15 @@ async function start(): Promise<void> {
   let postgres: Postgres | undefined;
   let nats: Nats | undefined;
   let shop: RunningShop | undefined;
+  let launching: Promise<RunningShop> | undefined;
+  const starting = new AbortController();
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     log('stopping the shop…');
+    starting.abort(); // a shop still starting stops what it has started
+    await launching?.catch(() => undefined);
     await shop?.stop();
     await nats?.stop();
     await postgres?.stop();
@@ -68,15 +72,18 @@ async function start(): Promise<void> {
       }),
     ]);
 
-    shop = await launchShop({
+    launching = launchShop({
+      signal: starting.signal,
       mode: 'dist',
       ports,
       databaseUrls,
       natsUrl: nats.url,
       env: { JWT_SECRET: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET, DATA_DIR: dataDir },
     });
+    shop = await launching;
     log(`the shop is open: ${shop.routerUrl}  (Apollo Sandbox in a browser; Ctrl-C stops everything)`);
   } catch (error) {
+    if (stopping) return; // Ctrl-C during start-up: stopAll is already at work
     if (error instanceof MissingNatsServer) process.stderr.write(`\n${error.message}\n\n`);
     else process.stderr.write(`\nthe shop could not start: ${error instanceof Error ? error.message : String(error)}\n`);
     await stopAll(1);
