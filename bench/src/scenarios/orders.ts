@@ -1,7 +1,8 @@
 import { registerBook } from '@bookshop/e2e/orders';
 import { tokenFor } from '@bookshop/testing';
 import type { BenchContext } from '../context.js';
-import { closedLoop, medianRun } from '../load.js';
+import type { TestShop } from '@bookshop/e2e/shop';
+import { closedLoop, medianRun, type LoadResult } from '../load.js';
 import { cpuMs, rssMb, summarize } from '../proc.js';
 
 const PLACE_ORDER = 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }';
@@ -19,11 +20,10 @@ export interface OrderFigures {
 }
 
 /** placeOrder through the router at a fixed concurrency, by 64 customers, on a book that never runs out. */
-export async function orders(context: BenchContext): Promise<OrderFigures> {
-  const { shop } = context;
+export async function orderLoad(shop: TestShop): Promise<(durationMs: number) => Promise<LoadResult>> {
   const book = await registerBook(shop, 1_000_000_000);
   const tokens = await Promise.all(Array.from({ length: 64 }, (_, n) => tokenFor('customer', `bench-customer-${n}`)));
-  const load = (durationMs: number) =>
+  return (durationMs) =>
     closedLoop({
       url: shop.url,
       connections: ORDER_CONCURRENCY,
@@ -31,6 +31,11 @@ export async function orders(context: BenchContext): Promise<OrderFigures> {
       body: () => JSON.stringify({ query: PLACE_ORDER, variables: { input: { title: book.title, quantity: 1, address: '1 Bench Road' } } }),
       headers: (n) => ({ authorization: `Bearer ${tokens[n % tokens.length]}` }),
     });
+}
+
+export async function orders(context: BenchContext): Promise<OrderFigures> {
+  const { shop } = context;
+  const load = await orderLoad(shop);
   await load(1_000);
   const pids = Object.fromEntries(Object.entries(shop.processes).map(([name, process]) => [name, process.child.pid!]));
   const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
