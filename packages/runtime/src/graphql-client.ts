@@ -1,3 +1,4 @@
+import { Agent, request, type Dispatcher } from 'undici';
 import { propagationHeaders } from './request-context.js';
 
 export interface GraphQLResponse<TData> {
@@ -17,36 +18,45 @@ export class TransportError extends Error {
   }
 }
 
-const causeCode = (error: unknown) => ((error as { cause?: { code?: string } }).cause?.code ?? '');
+/** One keep-alive pool per origin for every service-to-service call of this process. */
+const agent = new Agent({ connections: 64, keepAliveTimeout: 4_000 });
 
 /**
  * Posts one GraphQL operation to another service, carrying the current request's correlation id
- * and trace. Node's fetch keeps connections alive, so repeated calls reuse sockets.
+ * and trace, on a keep-alive connection. undici's `request` rather than fetch: fetch's WHATWG
+ * streams and Request/Response objects cost more CPU than the rest of a short call.
  */
 export async function postGraphQL<TData>(
   url: string,
   body: { query: string; variables?: Record<string, unknown>; operationName?: string },
   options: { headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<GraphQLResponse<TData>> {
-  let response: Response;
+  let response: Dispatcher.ResponseData;
   try {
-    response = await fetch(url, {
+    response = await request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...propagationHeaders(), ...options.headers },
       body: JSON.stringify(body),
+      dispatcher: agent,
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {
     if (options.signal?.aborted) throw error;
     throw new TransportError(`could not reach ${url}: ${(error as Error).message}`, {
       cause: error,
-      connectionRefused: causeCode(error) === 'ECONNREFUSED',
+      connectionRefused: (error as { code?: string }).code === 'ECONNREFUSED',
     });
   }
-  const text = await response.text();
+  let text: string;
+  try {
+    text = await response.body.text();
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    throw new TransportError(`${url} broke off its answer: ${(error as Error).message}`, { cause: error });
+  }
   try {
     return JSON.parse(text) as GraphQLResponse<TData>;
   } catch {
-    throw new TransportError(`${url} answered ${response.status} with a body that is not GraphQL`);
+    throw new TransportError(`${url} answered ${response.statusCode} with a body that is not GraphQL`);
   }
 }
