@@ -64,7 +64,7 @@ export function printReport(report: any): void {
   if (report.footprint) {
     const f = report.footprint;
     table('Footprint (targets: ready ≤ 10 s; every process idle < 150 MB)', ['figure', 'value'], [
-      ['pnpm start → router ready (ms, each run)', f.startToReadyMs.map((ms: number) => n(ms)).join(', ')],
+      ['first pnpm start, empty databases → router ready (ms, each run)', f.startToReadyMs.map((ms: number) => n(ms)).join(', ')],
       ...Object.entries(f.idleRssMb).map(([name, mb]) => [`${name} idle RSS (MB)`, n(mb)]),
     ]);
   }

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TEST_NATS_URL, TEST_POSTGRES_URL, createPostgresTestDatabase } from '@bookshop/testing';
+import { dropDatabase, ensureDatabase } from '@bookshop/prisma';
+import { TEST_NATS_URL, TEST_POSTGRES_URL } from '@bookshop/testing';
 import { freePortBlock, processesCarrying } from '@bookshop/tools';
 import type { BenchContext } from '../context.js';
 import { rssMb } from '../proc.js';
@@ -16,11 +17,17 @@ export interface StartFigures {
   readyMs: number;
 }
 
-/** `pnpm start` as a user types it, on databases of its own and the machine's NATS. */
+/**
+ * A first `pnpm start` as a user types it: empty databases of its own (every migration to apply,
+ * PostgreSQL and SQLite alike) on the machine's PostgreSQL and NATS.
+ */
 export async function startToReady(): Promise<StartFigures> {
   const routerPort = await freePortBlock();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bookshop-bench-start-'));
-  const databases = await Promise.all((['book', 'order', 'delivery'] as const).map((context) => createPostgresTestDatabase(context)));
+  const names = (['book', 'order', 'delivery'] as const).map((context) => `bench_start_${context}_${routerPort}`);
+  const databases = await Promise.all(
+    names.map(async (name) => ({ url: await ensureDatabase(TEST_POSTGRES_URL, name), drop: () => dropDatabase(TEST_POSTGRES_URL, name) })),
+  );
   const marker = `BOOKSHOP_BENCH_RUN=${randomUUID()}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
