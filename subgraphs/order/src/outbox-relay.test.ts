@@ -75,6 +75,32 @@ it('keeps events in the outbox while NATS is away, and publishes every one exact
   await bus.close();
 }, 60_000);
 
+it('publishes a batch of rows at once, in the order they were written', async () => {
+  const prefix = `${PREFIX}order`;
+  const bus = await connectEventBus({ url: nats.url, prefix, stream: `${STREAM}ORDER`, name: 'relay-order-test' });
+  await db.outboxEvent.updateMany({ where: { sentAt: null }, data: { sentAt: new Date() } }); // another test's rows
+  const written: string[] = [];
+  const start = Date.now();
+  for (let n = 0; n < 150; n++) {
+    const orderId = randomUUID();
+    const event = eventOf(
+      OrderPlaced,
+      { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Dune', quantity: 1, address: 'x' },
+      { orderId, correlationId: 'c' },
+    );
+    // The outbox's order is its rows' createdAt (to the millisecond): one apart each.
+    await db.outboxEvent.create({ data: { ...outboxRecord(prefix, OrderPlaced, event), createdAt: new Date(start + n) } });
+    written.push(event.id);
+  }
+  const relay = startOutboxRelay({ bus, store: prismaOutboxStore(db.outboxEvent), name: 'order', batchSize: 100 });
+  await until(async () => (await db.outboxEvent.count({ where: { sentAt: null } })) === 0);
+  await relay.stop();
+
+  const stored = await Promise.all(written.map((_, n) => bus.jsm.streams.getMessage(`${STREAM}ORDER`, { seq: n + 1 })));
+  expect(stored.map((message) => message!.header.get('Nats-Msg-Id'))).toEqual(written);
+  await bus.close();
+}, 60_000);
+
 it('reports NATS in readiness while it is away, without making the service unready', async () => {
   const publishing = startEventPublishing({
     settings: { url: nats.url, prefix: PREFIX, stream: STREAM },
