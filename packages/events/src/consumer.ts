@@ -85,15 +85,18 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   async function handle(message: JsMsg): Promise<void> {
     // Fetched but not started when the stop came: hand it back now rather than after ack_wait.
     if (stopping) return message.nak();
+    // Another consumer's event, brought by a wildcard filter (nats-server before 2.10): its subject
+    // names its type, so it is acked unread.
+    const type = message.subject.slice(message.subject.lastIndexOf('.') + 1);
+    const handler = byType.get(type);
+    if (!handler) return message.ack();
     let envelope: EventEnvelope;
-    let handler: EventHandler | undefined;
     try {
       envelope = envelopeSchema.parse(message.json());
     } catch (error) {
       return park(message, `invalid event: ${error instanceof Error ? error.message : String(error)}`);
     }
-    handler = byType.get(envelope.type);
-    if (!handler) return message.ack(); // another consumer's event (a wildcard filter brought it)
+    if (envelope.type !== type) return park(message, `invalid event: published as ${type}, but its envelope says ${envelope.type}`, type);
     try {
       envelope = { ...envelope, payload: handler.event.payload.parse(envelope.payload) };
     } catch (error) {
@@ -101,7 +104,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     }
     try {
       await runWithRequest({ correlationId: envelope.correlationId, ...(envelope.traceparent ? { traceparent: envelope.traceparent } : {}) }, () =>
-        handler!.handle(envelope),
+        handler.handle(envelope),
       );
       crashAt('consumer.after-effect');
       message.ack();
