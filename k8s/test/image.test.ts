@@ -1,9 +1,11 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { databaseUrl, dropDatabase, ensureDatabase } from '@bookshop/prisma';
-import { TEST_NATS_URL, TEST_POSTGRES_URL, countRows, eventually } from '@bookshop/testing';
+import { TEST_NATS_URL, TEST_POSTGRES_URL, countRows } from '@bookshop/testing';
+import { freePort, spawnManaged, waitUntilReady } from '@bookshop/tools';
+import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_DIR } from './render.js';
 
@@ -21,7 +23,7 @@ function instructions(): Array<{ keyword: string; args: string }> {
 }
 
 /** The packages the pipeline builds an image from (the workflow's matrix). */
-const IMAGE_PACKAGES = ['router', 'book', 'order', 'delivery', 'review', 'mypage', 'prisma'];
+const IMAGE_PACKAGES: string[] = parse(readFileSync(`${REPO_DIR}/.github/workflows/ci.yml`, 'utf8')).jobs.images.strategy.matrix.package;
 const folderOf = (pkg: string) => (pkg === 'router' || pkg === 'prisma' ? pkg : `subgraphs/${pkg}`);
 
 describe('the Dockerfile', () => {
@@ -104,8 +106,11 @@ describe("the image's contents, assembled as the Dockerfile does (pnpm deploy --
 
     const book = deploy('book');
     expect(existsSync(`${book}/node_modules/@bookshop/testing`)).toBe(false);
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const child = spawn(process.execPath, ['dist/main.js'], {
+    const port = await freePort();
+    const child = spawnManaged({
+      name: 'book image',
+      command: process.execPath,
+      args: ['dist/main.js'],
       cwd: book,
       env: {
         PATH: process.env.PATH,
@@ -117,18 +122,11 @@ describe("the image's contents, assembled as the Dockerfile does (pnpm deploy --
         EVENT_PREFIX: `image_${process.pid}`,
         EVENT_STREAM: `IMAGE_${process.pid}`,
       },
-      stdio: 'ignore',
     });
     try {
-      const ready = await eventually(
-        () => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0),
-        (status) => status === 200 || child.exitCode !== null,
-        30_000,
-      );
-      expect(ready).toBe(200);
+      await waitUntilReady(`http://127.0.0.1:${port}/readyz`, child, 30_000); // rejects if it dies first
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await child.stop();
     }
   }, 120_000);
 });

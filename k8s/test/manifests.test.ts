@@ -3,7 +3,7 @@ import { bookConfig } from '@bookshop/book';
 import { deliveryConfig } from '@bookshop/delivery';
 import { myPageConfig } from '@bookshop/mypage';
 import { orderConfig } from '@bookshop/order';
-import { postgresDatabaseUrl, sqliteDatabaseUrl, type Context } from '@bookshop/prisma';
+import { CONTEXTS, contextDatabaseUrl, type Context } from '@bookshop/prisma';
 import { reviewConfig } from '@bookshop/review';
 import { routerConfig } from '@bookshop/router';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +36,7 @@ interface Container {
   lifecycle?: any;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: any;
+  volumeMounts?: Array<{ name: string; mountPath: string }>;
 }
 
 const rendered = Object.fromEntries(OVERLAYS.map((overlay) => [overlay, render(overlay)])) as Record<Overlay, K8sObject[]>;
@@ -141,7 +142,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
           const url = urls[subgraph as keyof typeof urls];
           expect({ subgraph, url: url && !isLocal(url) ? 'set' : url }).toEqual({ subgraph, url: 'set' });
           const service = serviceOfUrl(objects, url!);
-          expect(selects(service?.spec.selector, podLabels(named(objects, name === 'router' ? (subgraph === 'mypage' ? 'StatefulSet' : 'Deployment') : 'Deployment', subgraph)!))).toBe(true);
+          expect(selects(service?.spec.selector, podLabels(workloads(objects).find((w) => w.metadata.name === subgraph)!))).toBe(true);
         }
         continue;
       }
@@ -150,8 +151,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       expect({ name, database: isLocal(databaseUrl) }).toEqual({ name, database: false });
       if (databaseUrl.startsWith('file:')) {
         // SQLite: the file is on the pod's volume, not on its read-only root filesystem.
-        const mounts: Array<{ mountPath: string }> = (container as any).volumeMounts;
-        expect(mounts.some((mount) => databaseUrl.startsWith(`file:${mount.mountPath}/`) && mount.mountPath !== '/tmp')).toBe(true);
+        expect(container!.volumeMounts!.some((mount) => databaseUrl.startsWith(`file:${mount.mountPath}/`) && mount.mountPath !== '/tmp')).toBe(true);
       }
       if (name === 'order') {
         const bookService = serviceOfUrl(objects, (config as ReturnType<typeof orderConfig>).bookUrl);
@@ -168,8 +168,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       expect(migrate!.image).toMatch(/bookshop[-/]migrate:/);
       const migrateEnv = resolveEnv(objects, overlay, workload, migrate!);
       const serviceEnv = resolveEnv(objects, overlay, workload, containersOf(workload)[0]!);
-      const urlFor = (env: NodeJS.ProcessEnv) => (context === 'review' || context === 'mypage' ? sqliteDatabaseUrl(context, env) : postgresDatabaseUrl(context, env));
-      expect(urlFor(migrateEnv)).toBe(urlFor(serviceEnv));
+      expect(contextDatabaseUrl(context, migrateEnv)).toBe(contextDatabaseUrl(context, serviceEnv));
     }
   });
 
@@ -276,7 +275,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
         .flatMap((rule: any) => rule.from ?? [])
         .flatMap((peer: any) => (peer.podSelector ? workloads(objects).filter((w) => selects(peer.podSelector.matchLabels, podLabels(w))) : []))
         .map((w) => w.metadata.name);
-    for (const subgraph of ['book', 'order', 'delivery', 'review', 'mypage']) {
+    for (const subgraph of CONTEXTS) {
       const workload = workloads(objects).find((w) => w.metadata.name === subgraph)!;
       expect({ subgraph, callers: [...new Set(allowedCallers(podLabels(workload)))].sort() }).toEqual({
         subgraph,

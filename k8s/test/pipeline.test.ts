@@ -6,6 +6,7 @@ import { REPO_DIR, render } from './render.js';
 const workflow = parse(readFileSync(`${REPO_DIR}/.github/workflows/ci.yml`, 'utf8'));
 const steps = (job: string): Array<{ run?: string; uses?: string; with?: Record<string, string> }> => workflow.jobs[job].steps;
 const runs = (job: string) => steps(job).map((step) => step.run ?? '').join('\n');
+const prodWorkloads = render('prod').filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
 
 describe('the delivery pipeline (.github/workflows/ci.yml)', () => {
   it('runs the project CI (.ci/run) on every push and pull request', () => {
@@ -16,8 +17,7 @@ describe('the delivery pipeline (.github/workflows/ci.yml)', () => {
   it('after the tests, builds and pushes one image per service tagged with the commit', () => {
     expect(workflow.jobs.images.needs).toBe('test');
     const packages: string[] = workflow.jobs.images.strategy.matrix.package;
-    const prodImages = render('prod')
-      .filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')
+    const prodImages = prodWorkloads
       .flatMap((w) => [...w.spec.template.spec.containers, ...(w.spec.template.spec.initContainers ?? [])])
       .map((container: { image: string }) => /bookshop-(\w+):/.exec(container.image)?.[1])
       .filter(Boolean);
@@ -37,8 +37,8 @@ describe('the delivery pipeline (.github/workflows/ci.yml)', () => {
     expect(setImage).not.toBeNull();
     expect(new Set(setImage![1]!.trim().split(/\s+/))).toEqual(new Set(prod.images.map((image: { name: string }) => image.name.split('/')[1])));
     expect(script).toContain('kubectl apply -k k8s/overlays/prod');
-    const workloads = render('prod')
-      .filter((o) => (o.kind === 'Deployment' || o.kind === 'StatefulSet') && o.metadata.labels?.['app.kubernetes.io/component'] !== 'broker')
+    const workloads = prodWorkloads
+      .filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] !== 'broker')
       .map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}`);
     for (const workload of workloads) expect(script).toContain(workload);
   });

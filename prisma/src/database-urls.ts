@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { PostgresContext, SqliteContext } from './contexts.js';
+import { isPostgresContext, type Context, type PostgresContext, type SqliteContext } from './contexts.js';
 import { databaseUrl } from './postgres-admin.js';
 
 /**
@@ -18,4 +18,9 @@ export function postgresDatabaseUrl(context: PostgresContext, env: NodeJS.Proces
 
 export function sqliteDatabaseUrl(context: SqliteContext, env: NodeJS.ProcessEnv = process.env): string {
   return env[`${context.toUpperCase()}_DATABASE_URL`] ?? `file:${path.resolve(env.DATA_DIR ?? '.data', `${context}.db`)}`;
+}
+
+/** The database of any context, by its engine. */
+export function contextDatabaseUrl(context: Context, env: NodeJS.ProcessEnv = process.env): string {
+  return isPostgresContext(context) ? postgresDatabaseUrl(context, env) : sqliteDatabaseUrl(context, env);
 }

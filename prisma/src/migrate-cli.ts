@@ -1,5 +1,5 @@
-import { CONTEXTS, isPostgresContext, type Context } from './contexts.js';
-import { postgresDatabaseUrl, sqliteDatabaseUrl } from './database-urls.js';
+import { CONTEXTS, type Context } from './contexts.js';
+import { contextDatabaseUrl } from './database-urls.js';
 import { migrateDeploy } from './migrate.js';
 
 /**
@@ -12,6 +12,5 @@ if (!context || !CONTEXTS.includes(context)) {
   process.stderr.write(`usage: migrate-cli <${CONTEXTS.join('|')}>\n`);
   process.exit(64);
 }
-const url = isPostgresContext(context) ? postgresDatabaseUrl(context) : sqliteDatabaseUrl(context);
-await migrateDeploy(context, url);
+await migrateDeploy(context, contextDatabaseUrl(context));
 process.stdout.write(`${context}: migrations applied\n`);

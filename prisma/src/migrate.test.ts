@@ -4,11 +4,13 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { appliedMigrations, committedMigrations } from './applied-migrations.js';
+import { isPostgresContext, type Context } from './contexts.js';
 import { migrateDeploy, pendingMigrations } from './migrate.js';
+import { committedMigrations } from './migrations.js';
 import { databaseUrl, dropDatabase, ensureDatabase } from './postgres-admin.js';
-import type { Context } from './contexts.js';
 
 const server = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const databases: string[] = [];
@@ -42,6 +44,36 @@ async function prismaMigrateStatus(context: Context, url: string): Promise<{ cod
   child.stderr.on('data', (chunk) => (output += chunk));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   return { code, output };
+}
+
+const APPLIED = `SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
+
+/** What a database's history says is applied, read straight from it; empty when there is no history yet. */
+async function appliedMigrations(context: Context, url: string): Promise<string[]> {
+  if (isPostgresContext(context)) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const exists = await client.query(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present`);
+      if (!exists.rows[0]?.present) return [];
+      return (await client.query<{ migration_name: string }>(APPLIED)).rows.map((row) => row.migration_name);
+    } finally {
+      await client.end();
+    }
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(url.replace(/^file:/, ''), { readonly: true, fileMustExist: true });
+  } catch {
+    return [];
+  }
+  try {
+    const table = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get();
+    if (!table) return [];
+    return (db.prepare(APPLIED).all() as Array<{ migration_name: string }>).map((row) => row.migration_name);
+  } finally {
+    db.close();
+  }
 }
 
 const names = (context: Context) => committedMigrations(context).map((migration) => migration.name);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { committedMigrations, type AppliedMigration, type CommittedMigration } from './applied-migrations.js';
+import { committedMigrations, type AppliedMigration, type CommittedMigration } from './migrations.js';
 import { isPostgresContext, type Context } from './contexts.js';
 
 /**

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   POSTGRES_CONTEXTS,
   SQLITE_CONTEXTS,
@@ -11,7 +9,7 @@ import {
   dropDatabase,
   ensureDatabase,
   migrateDeploy,
-  type Context,
+  migrationSetId,
   type PostgresContext,
   type SqliteContext,
 } from '@bookshop/prisma';
@@ -23,22 +21,10 @@ import {
  */
 export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
-const prismaDir = fileURLToPath(new URL('../../../prisma', import.meta.url));
-
-function migrationsHash(context: Context): string {
-  const dir = path.join(prismaDir, context, 'migrations');
-  const hash = createHash('sha256');
-  for (const name of readdirSync(dir).sort()) {
-    const file = path.join(dir, name, 'migration.sql');
-    if (existsSync(file)) hash.update(name).update(readFileSync(file));
-  }
-  return hash.digest('hex').slice(0, 12);
-}
-
-export const postgresTemplateName = (context: PostgresContext) => `bookshop_tpl_${context}_${migrationsHash(context)}`;
+export const postgresTemplateName = (context: PostgresContext) => `bookshop_tpl_${context}_${migrationSetId(context)}`;
 
 export const sqliteTemplatePath = (context: SqliteContext) =>
-  path.join(os.tmpdir(), 'bookshop-templates', `${context}-${migrationsHash(context)}.db`);
+  path.join(os.tmpdir(), 'bookshop-templates', `${context}-${migrationSetId(context)}.db`);
 
 async function preparePostgresTemplate(context: PostgresContext): Promise<void> {
   const name = postgresTemplateName(context);
