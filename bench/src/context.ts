@@ -7,8 +7,6 @@ export interface BenchContext {
   runs: number;
   /** Length of one measured run. */
   durationMs: number;
-  /** A scratch folder for files the run writes (supergraphs, logs). */
-  workDir: string;
 }
 
 export const routerPid = (shop: TestShop) => shop.processes.router.child.pid!;

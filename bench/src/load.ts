@@ -16,16 +16,27 @@ export interface ClosedLoopOptions {
   /** Requests in flight at once (each connection sends its next request when the last is answered). */
   connections: number;
   durationMs: number;
-  /** The JSON body of request number `n`. */
-  body: (n: number) => string;
+  /** The JSON body of every request. */
+  body: string;
+  /** Headers of request number `n`. */
   headers?: (n: number) => Record<string, string>;
-  /** A response counts as an error unless this holds (a GraphQL error is a 200 with `errors`). */
-  ok?: (status: number, body: string) => boolean;
 }
 
-const percentile = (sorted: Float64Array, p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! : NaN);
+/** A response counts as an error unless it is a 200 without `errors` (a GraphQL error is a 200). */
+const graphqlOk = (status: number, body: string) => status === 200 && !body.includes('"errors"');
 
-export const graphqlOk = (status: number, body: string) => status === 200 && !body.includes('"errors"');
+/** p50, p99 and the maximum of latencies, in ms (NaN when there are none). */
+export function latencyStats(latencies: number[]): { p50: number; p99: number; max: number } {
+  const sorted = Float64Array.from(latencies).sort();
+  const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! : NaN);
+  return { p50: at(0.5), p99: at(0.99), max: sorted.length ? sorted[sorted.length - 1]! : NaN };
+}
+
+/** Median and spread (min–max) of repeated runs of one figure. */
+export function summarize(values: number[]): { median: number; min: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
 
 /**
  * A closed-loop load: `connections` clients on keep-alive sockets, each sending its next request
@@ -40,7 +51,6 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult
   let sent = 0;
   const started = performance.now();
   const until = started + options.durationMs;
-  const ok = options.ok ?? graphqlOk;
 
   async function client() {
     while (performance.now() < until) {
@@ -51,11 +61,11 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult
           path: target.pathname,
           method: 'POST',
           headers: { 'content-type': 'application/json', ...options.headers?.(n) },
-          body: options.body(n),
+          body: options.body,
         });
         const text = await response.body.text();
         latencies.push(performance.now() - begin);
-        if (!ok(response.statusCode, text)) {
+        if (!graphqlOk(response.statusCode, text)) {
           errors += 1;
           firstError ??= `${response.statusCode} ${text.slice(0, 300)}`;
         }
@@ -68,13 +78,13 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult
   await Promise.all(Array.from({ length: options.connections }, client));
   const elapsed = performance.now() - started;
   await pool.close();
-  const sorted = Float64Array.from(latencies).sort();
+  const { p50, p99 } = latencyStats(latencies);
   return {
     requests: latencies.length,
     errors,
     rps: (latencies.length / elapsed) * 1000,
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
+    p50,
+    p99,
     ...(firstError ? { firstError } : {}),
   };
 }
@@ -82,4 +92,3 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult
 /** The run with the median rate, whose latencies stand for the set. */
 export const medianRun = <R extends { rps: number }>(runs: R[]): R => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
 
-export { percentile };

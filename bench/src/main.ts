@@ -3,7 +3,7 @@
 // figures to bench/results/<timestamp>.json. Not part of the tests.
 //   pnpm bench [--only router,orders,events,fanout,footprint] [--runs 3] [--seconds 5]
 //              [--rate 200,20] [--subscribers 1000,5000,10000]
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,10 +39,10 @@ const report: Record<string, unknown> = {
 };
 
 /** Each scenario gets a fresh shop, so one's leftovers (queues, caches, data) do not weigh on the next. */
-async function withShop<T>(work: (context: BenchContext) => Promise<T>, env: NodeJS.ProcessEnv = {}): Promise<T> {
-  const shop = await startShop({ env: { LOG_LEVEL: 'error', ...env } });
+async function withShop<T>(work: (context: BenchContext) => Promise<T>): Promise<T> {
+  const shop = await startShop({ env: { LOG_LEVEL: 'error' } });
   try {
-    return await work({ shop, runs: Number(values.runs), durationMs: Number(values.seconds) * 1000, workDir: mkdtempSync(path.join(os.tmpdir(), 'bookshop-bench-')) });
+    return await work({ shop, runs: Number(values.runs), durationMs: Number(values.seconds) * 1000 });
   } finally {
     await shop.stop();
   }

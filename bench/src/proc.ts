@@ -16,8 +16,3 @@ export function rssMb(pid: number): number {
   return kb / 1024;
 }
 
-/** Median and spread (min–max) of repeated runs of one figure. */
-export function summarize(values: number[]): { median: number; min: number; max: number } {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted[sorted.length - 1]! };
-}

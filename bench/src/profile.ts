@@ -17,7 +17,7 @@ process.env.E2E_MODE = 'dist';
 await prepareTemplates();
 const shop = await startShop({
   env: { LOG_LEVEL: 'error' },
-  serviceEnv: Object.fromEntries(profiled.map((service) => [service, { NODE_FLAGS: `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-name=${service}-${Date.now()}.cpuprofile` }])),
+  nodeArgs: Object.fromEntries(profiled.map((service) => [service, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${service}-${Date.now()}.cpuprofile`]])),
 });
 const durationMs = Number(process.env.PROFILE_SECONDS ?? 10) * 1000;
 let result;
@@ -26,7 +26,7 @@ if (load === 'orders') {
 } else {
   for (let n = 0; n < 20; n++) await registerBook(shop, 1_000);
   const body = JSON.stringify({ query: QUERIES[load] });
-  result = await closedLoop({ url: shop.url, connections: 32, durationMs, body: () => body });
+  result = await closedLoop({ url: shop.url, connections: 32, durationMs, body });
 }
 console.log(result);
 await shop.stop();

@@ -28,7 +28,7 @@ export interface TestShop extends RunningShop {
  * on its own fresh database (PostgreSQL and SQLite) — sharing nothing with other tests.
  */
 export async function startShop(
-  options: { env?: NodeJS.ProcessEnv; serviceEnv?: ShopLayout['serviceEnv']; privateNats?: boolean } = {},
+  options: { env?: NodeJS.ProcessEnv; serviceEnv?: ShopLayout['serviceEnv']; nodeArgs?: ShopLayout['nodeArgs']; privateNats?: boolean } = {},
 ): Promise<TestShop> {
   const databases: Record<ServiceName, TestDatabase> = {
     book: await createPostgresTestDatabase('book'),
@@ -61,6 +61,7 @@ export async function startShop(
       ...options.env,
     },
     ...(options.serviceEnv ? { serviceEnv: options.serviceEnv } : {}),
+    ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
     // Kept quiet, but kept: a failing test can print them.
     onLine: (service, line) => lines.push(`[${service}] ${line}`),
   });

@@ -13,10 +13,21 @@ export class PropagatingDataSource extends RemoteGraphQLDataSource<ServiceContex
   }
 }
 
-/** A gateway over a static supergraph; a subgraph's URL can be overridden at run time. */
+/**
+ * The router's client of one subgraph, for queries and subscriptions alike: its URL can be
+ * overridden at run time. The router sets no cache policy, so subgraphs' Cache-Control headers
+ * are not parsed.
+ */
+export function subgraphDataSource(
+  subgraph: { name: string; url?: string | undefined },
+  urlOverrides: Partial<Record<string, string>>,
+  fetcher: SubgraphFetcher,
+): PropagatingDataSource {
+  const url = urlOverrides[subgraph.name] ?? subgraph.url;
+  return new PropagatingDataSource({ ...(url ? { url } : {}), fetcher, honorSubgraphCacheControlHeader: false });
+}
+
+/** A gateway over a static supergraph. */
 export function createGateway(supergraphSdl: string, urlOverrides: Partial<Record<string, string>>, fetcher: SubgraphFetcher): ApolloGateway {
-  return new ApolloGateway({
-    supergraphSdl,
-    buildService: ({ name, url }) => new PropagatingDataSource({ url: urlOverrides[name] ?? url, fetcher }),
-  });
+  return new ApolloGateway({ supergraphSdl, buildService: (subgraph) => subgraphDataSource(subgraph, urlOverrides, fetcher) });
 }

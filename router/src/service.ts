@@ -25,8 +25,8 @@ export async function startRouter(config: RouterConfig, supergraphSdl = loadSupe
     subscriptions,
     onStop: () => fetcher.close(),
     plugins: [
-      // The router sets no cache policy; computing one per field, and parsing every subgraph
-      // response's Cache-Control, is work nobody reads.
+      // The router sets no cache policy: computing one per field is work nobody reads (subgraph
+      // responses' Cache-Control is not parsed either: see subgraphDataSource).
       ApolloServerPluginCacheControlDisabled(),
       config.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })

@@ -5,25 +5,29 @@ type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
 type FetcherHeaders = FetcherResponse['headers'];
 
-/** Response headers as the gateway reads them (it only ever calls `get`). */
+/**
+ * Response headers as the gateway reads them: it only ever calls `get` (for Content-Type), so
+ * undici's raw object is read on demand rather than copied for every response.
+ */
 function headersOf(raw: Record<string, string | string[] | undefined>): FetcherHeaders {
-  const entries = Object.entries(raw)
-    .filter((entry): entry is [string, string | string[]] => entry[1] !== undefined)
-    .map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value] as [string, string]);
-  const map = new Map(entries);
+  const get = (name: string) => {
+    const value = raw[name.toLowerCase()];
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+  };
+  const all = () => new Map(Object.keys(raw).flatMap((name) => (get(name) === null ? [] : [[name, get(name)!] as [string, string]])));
   const readOnly = () => {
     throw new Error('subgraph response headers are read-only');
   };
   return {
-    get: (name) => map.get(name.toLowerCase()) ?? null,
-    has: (name) => map.has(name.toLowerCase()),
+    get,
+    has: (name) => get(name) !== null,
     append: readOnly,
     delete: readOnly,
     set: readOnly,
-    entries: () => map.entries(),
-    keys: () => map.keys(),
-    values: () => map.values(),
-    [Symbol.iterator]: () => map.entries(),
+    entries: () => all().entries(),
+    keys: () => all().keys(),
+    values: () => all().values(),
+    [Symbol.iterator]: () => all().entries(),
   };
 }
 
@@ -34,12 +38,9 @@ function headersOf(raw: Record<string, string | string[] | undefined>): FetcherH
  */
 export type SubgraphFetcher = Fetcher & { close: () => Promise<void> };
 
-export function createSubgraphFetcher(options: { connectionsPerSubgraph?: number } = {}): SubgraphFetcher {
-  const dispatcher = new Agent({
-    connections: options.connectionsPerSubgraph ?? 128,
-    keepAliveTimeout: 4_000,
-    pipelining: 1,
-  });
+export function createSubgraphFetcher(): SubgraphFetcher {
+  // Keep-alive follows each subgraph's own Keep-Alive hint (undici's default).
+  const dispatcher = new Agent({ connections: 128 });
   const fetcher = async (url: string, init: Parameters<Fetcher>[1] = {}): Promise<FetcherResponse> => {
     const response = await request(url, {
       method: (init.method ?? 'POST') as 'POST',

@@ -5,7 +5,7 @@ import type { ServiceContext } from '@bookshop/runtime';
 import { GraphQLError, print, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { PropagatingDataSource } from './gateway.js';
+import { subgraphDataSource, type PropagatingDataSource } from './gateway.js';
 import { SharedFeeds, type FeedSource } from './shared-feeds.js';
 import type { SubgraphFetcher } from './subgraph-fetcher.js';
 
@@ -21,8 +21,9 @@ export function createSubscriptionExecutor(supergraphSdl: string, urlOverrides: 
   const schema: GraphQLSchema = apiSchema.toGraphQLJSSchema();
   const supergraphSchema = supergraph.schema.toGraphQLJSSchema();
   const planner = new QueryPlanner(supergraph);
-  const urls = new Map(supergraph.subgraphs().values().map((subgraph) => [subgraph.name, urlOverrides[subgraph.name] ?? subgraph.url]));
-  const dataSources: ServiceMap = Object.fromEntries([...urls].map(([name, url]) => [name, new PropagatingDataSource({ url, fetcher })]));
+  const dataSources: Record<string, PropagatingDataSource> = Object.fromEntries(
+    supergraph.subgraphs().values().map((subgraph) => [subgraph.name, subgraphDataSource(subgraph, urlOverrides, fetcher)]),
+  );
   const feeds = new SharedFeeds();
 
   // Plans by operation text: subscribers of one screen send the same few operations.
@@ -59,7 +60,7 @@ export function createSubscriptionExecutor(supergraphSdl: string, urlOverrides: 
     variables: Record<string, unknown>,
     operationContext: ReturnType<typeof buildOperationContext>,
   ): FeedSource {
-    const url = urls.get(primary.serviceName)!.replace(/^http/, 'ws');
+    const url = dataSources[primary.serviceName]!.url!.replace(/^http/, 'ws');
     const client = createClient({
       url,
       webSocketImpl: WebSocket,
@@ -85,7 +86,7 @@ export function createSubscriptionExecutor(supergraphSdl: string, urlOverrides: 
             continue;
           }
           // The event stands in for the primary fetch; every other fetch of the plan goes to its subgraph.
-          const real = dataSources[primary.serviceName]!;
+          const real: ServiceMap[string] = dataSources[primary.serviceName]!;
           const serviceMap: ServiceMap = {
             ...dataSources,
             [primary.serviceName]: {
@@ -106,5 +107,5 @@ export function createSubscriptionExecutor(supergraphSdl: string, urlOverrides: 
     }
   }
 
-  return { schema, subscribe, feeds };
+  return { schema, subscribe };
 }

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { startPorts } from './start-ports.js';
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -26,7 +27,8 @@ export function portInUse(port: number): Promise<boolean> {
 export async function freePortBlock(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const used = [0, 1, 2, 3, 4, 5, 10, 22].map((offset) => base + offset);
+    const { shop, postgres, nats } = startPorts(base);
+    const used = [...Object.values(shop), postgres, nats];
     if (!(await Promise.all(used.map(portInUse))).some(Boolean)) return base;
   }
   throw new Error('no free block of ports');

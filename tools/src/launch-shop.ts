@@ -16,6 +16,8 @@ export interface ShopLayout {
   env?: NodeJS.ProcessEnv;
   /** Environment for one service, over everything else (a test's fault point, a proxied URL). */
   serviceEnv?: Partial<Record<ServiceName | 'router', NodeJS.ProcessEnv>>;
+  /** Node flags for one service (e.g. --cpu-prof, which NODE_OPTIONS may not carry). */
+  nodeArgs?: Partial<Record<ServiceName | 'router', string[]>>;
   /** `dist`: the compiled services (pnpm start); `source`: TypeScript through tsx (tests). */
   mode: 'dist' | 'source';
   onLine?: (service: string, line: string) => void;
@@ -61,12 +63,10 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
   const environments = {} as Record<ServiceName | 'router', NodeJS.ProcessEnv>;
   const spawnService = (service: ServiceName | 'router', port: number, env: NodeJS.ProcessEnv) => {
     const { command, args } = entryOf(service, layout.mode);
-    // Node flags for one service (e.g. --cpu-prof), which NODE_OPTIONS may not carry.
-    const nodeFlags = env.NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
     const managed = spawnManaged({
       name: service,
       command,
-      args: [...nodeFlags, ...args],
+      args: [...(layout.nodeArgs?.[service] ?? []), ...args],
       cwd: repoRoot,
       env: { ...process.env, ...layout.env, ...env, SERVICE_NAME: service },
       ...(layout.onLine ? { onLine: (line: string) => layout.onLine!(service, line) } : {}),

@@ -8,8 +8,9 @@ import {
 } from '@bookshop/prisma';
 import { DEVELOPMENT_JWT_SECRET } from '@bookshop/runtime';
 import { MissingNatsServer, provideNats, providePostgres, type Nats, type Postgres } from './infrastructure.js';
-import { SERVICE_NAMES, launchShop, type RunningShop, type ServiceName } from './launch-shop.js';
+import { launchShop, type RunningShop, type ServiceName } from './launch-shop.js';
 import { portInUse } from './free-port.js';
+import { startPorts } from './start-ports.js';
 
 /**
  * `pnpm start`: the whole shop on one machine, in the foreground, until Ctrl-C.
@@ -20,8 +21,7 @@ async function start(): Promise<void> {
   const env = process.env;
   const routerPort = Number(env.ROUTER_PORT ?? 4000);
   const dataDir = path.resolve(env.DATA_DIR ?? '.data');
-  const ports = { router: routerPort } as Record<ServiceName | 'router', number>;
-  SERVICE_NAMES.forEach((name, index) => (ports[name] = routerPort + 1 + index));
+  const { shop: ports, postgres: postgresPort, nats: natsPort } = startPorts(routerPort);
   for (const [name, port] of Object.entries(ports)) {
     if (await portInUse(port)) fail(`Port ${port} (${name}) is already in use. Stop what uses it, or set ROUTER_PORT.`);
   }
@@ -53,9 +53,9 @@ async function start(): Promise<void> {
 
   try {
     log(env.POSTGRES_URL ? 'using PostgreSQL at POSTGRES_URL' : `starting an embedded PostgreSQL in ${dataDir}/postgres`);
-    postgres = await providePostgres(env, dataDir, routerPort + 10);
+    postgres = await providePostgres(env, dataDir, postgresPort);
     log(env.NATS_URL ? `using NATS at ${env.NATS_URL}` : 'starting a local nats-server with JetStream');
-    nats = await provideNats(env, dataDir, routerPort + 22);
+    nats = await provideNats(env, dataDir, natsPort);
 
     log('applying migrations…');
     const databaseUrls = {} as Record<ServiceName, string>;

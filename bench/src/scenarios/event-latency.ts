@@ -4,7 +4,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { Pool } from 'undici';
 import WebSocket from 'ws';
 import type { BenchContext } from '../context.js';
-import { percentile } from '../load.js';
+import { latencyStats } from '../load.js';
 
 const PLACE_ORDER = 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }';
 const CUSTOMERS = 20;
@@ -90,13 +90,5 @@ export async function eventLatency(context: BenchContext, ratePerSecond: number)
   for (const client of clients) await client.dispose();
 
   const latencies = [...returnedAt].filter(([id]) => seenAt.has(id)).map(([id, at]) => Math.max(0, seenAt.get(id)! - at));
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    ratePerSecond,
-    ordersPlaced: returnedAt.size,
-    seen: latencies.length,
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    max: sorted[sorted.length - 1] ?? NaN,
-  };
+  return { ratePerSecond, ordersPlaced: returnedAt.size, seen: latencies.length, ...latencyStats(latencies) };
 }

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connectEventBus } from '@bookshop/events';
 import { dropDatabase, ensureDatabase } from '@bookshop/prisma';
 import { TEST_NATS_URL, TEST_POSTGRES_URL } from '@bookshop/testing';
 import { freePortBlock, processesCarrying } from '@bookshop/tools';
@@ -39,7 +40,7 @@ export async function startToReady(): Promise<StartFigures> {
     ORDER_DATABASE_URL: databases[1]!.url,
     DELIVERY_DATABASE_URL: databases[2]!.url,
     EVENT_PREFIX: `bench_${routerPort}`,
-    EVENT_STREAM: `BENCH_${routerPort}`,
+    EVENT_STREAM: `BENCH_${routerPort}`, // deleted afterwards
     BOOKSHOP_BENCH_RUN: marker.split('=')[1],
   };
   delete env.NODE_ENV;
@@ -60,6 +61,9 @@ export async function startToReady(): Promise<StartFigures> {
     for (let waited = 0; processesCarrying(marker).length > 0 && waited < 20_000; waited += 250) await new Promise((r) => setTimeout(r, 250));
     rmSync(dataDir, { recursive: true, force: true });
     await Promise.all(databases.map((database) => database.drop()));
+    const bus = await connectEventBus({ url: TEST_NATS_URL, prefix: env.EVENT_PREFIX!, stream: env.EVENT_STREAM!, name: 'bench' });
+    await bus.jsm.streams.delete(bus.stream);
+    await bus.close();
   }
 }
 

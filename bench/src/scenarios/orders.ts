@@ -2,11 +2,11 @@ import { registerBook } from '@bookshop/e2e/orders';
 import { tokenFor } from '@bookshop/testing';
 import type { BenchContext } from '../context.js';
 import type { TestShop } from '@bookshop/e2e/shop';
-import { closedLoop, medianRun, type LoadResult } from '../load.js';
-import { cpuMs, rssMb, summarize } from '../proc.js';
+import { closedLoop, medianRun, summarize, type LoadResult } from '../load.js';
+import { cpuMs, rssMb } from '../proc.js';
 
 const PLACE_ORDER = 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }';
-export const ORDER_CONCURRENCY = 32;
+const ORDER_CONCURRENCY = 32;
 
 export interface OrderFigures {
   ordersPerSecond: { median: number; min: number; max: number };
@@ -23,12 +23,13 @@ export interface OrderFigures {
 export async function orderLoad(shop: TestShop): Promise<(durationMs: number) => Promise<LoadResult>> {
   const book = await registerBook(shop, 1_000_000_000);
   const tokens = await Promise.all(Array.from({ length: 64 }, (_, n) => tokenFor('customer', `bench-customer-${n}`)));
+  const body = JSON.stringify({ query: PLACE_ORDER, variables: { input: { title: book.title, quantity: 1, address: '1 Bench Road' } } });
   return (durationMs) =>
     closedLoop({
       url: shop.url,
       connections: ORDER_CONCURRENCY,
       durationMs,
-      body: () => JSON.stringify({ query: PLACE_ORDER, variables: { input: { title: book.title, quantity: 1, address: '1 Bench Road' } } }),
+      body,
       headers: (n) => ({ authorization: `Bearer ${tokens[n % tokens.length]}` }),
     });
 }

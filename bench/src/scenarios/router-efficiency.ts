@@ -1,11 +1,13 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerBook } from '@bookshop/e2e/orders';
+import { loadSupergraph } from '@bookshop/router';
 import { freePort, spawnManaged, type ManagedProcess } from '@bookshop/tools';
 import type { BenchContext } from '../context.js';
-import { closedLoop, medianRun } from '../load.js';
-import { cpuMs, rssMb, summarize } from '../proc.js';
+import { closedLoop, medianRun, summarize } from '../load.js';
+import { cpuMs, rssMb } from '../proc.js';
 
 /** One subgraph (book), and two (book, then review for each book's reviews). */
 export const QUERIES = {
@@ -26,13 +28,13 @@ export interface TargetFigures {
 
 const gatewaysDir = fileURLToPath(new URL('../gateways/', import.meta.url));
 
-/** The committed supergraph, pointed at this shop's subgraphs. */
-function supergraphFor(context: BenchContext): string {
-  let sdl = readFileSync(fileURLToPath(new URL('../../../router/supergraph.graphql', import.meta.url)), 'utf8');
+/** The committed supergraph, pointed at this shop's subgraphs, written into `dir`. */
+function supergraphFor(context: BenchContext, dir: string): string {
+  let sdl = loadSupergraph();
   for (const [name, url] of Object.entries(context.shop.urls)) {
     sdl = sdl.replace(new RegExp(`(@join__graph\\(name: "${name}", url: )"[^"]+"`), `$1"${url}"`);
   }
-  const file = path.join(context.workDir, 'supergraph.graphql');
+  const file = path.join(dir, 'supergraph.graphql');
   writeFileSync(file, sdl);
   return file;
 }
@@ -57,7 +59,7 @@ async function startGateway(name: string, script: string, args: string[]): Promi
 
 async function measure(context: BenchContext, url: string, query: string, pid: number | undefined): Promise<TargetFigures> {
   const body = JSON.stringify({ query });
-  const load = (durationMs: number) => closedLoop({ url, connections: 32, durationMs, body: () => body });
+  const load = (durationMs: number) => closedLoop({ url, connections: 32, durationMs, body });
   await load(1_000); // warm-up: JIT, plan caches, connection pools
   const runs = [];
   let cpu = 0;
@@ -91,13 +93,20 @@ export type RouterEfficiency = Record<QueryName, Record<string, TargetFigures>> 
 export async function routerEfficiency(context: BenchContext): Promise<RouterEfficiency> {
   const { shop } = context;
   for (let n = 0; n < 20; n++) await registerBook(shop, 1_000);
-  const supergraph = supergraphFor(context);
-  const gateways = {
-    'apollo-gateway (stock)': await startGateway('stock-gateway', 'stock-apollo-gateway.ts', [supergraph]),
-    'hive-gateway': await startGateway('hive-gateway', 'hive-gateway.ts', [supergraph]),
-    'hive-gateway (rust planner)': await startGateway('hive-gateway-rust', 'hive-gateway.ts', [supergraph, 'rust']),
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bookshop-bench-'));
+  const supergraph = supergraphFor(context, dir);
+  const started: ManagedProcess[] = [];
+  const startOne = async (name: string, script: string, args: string[]) => {
+    const gateway = await startGateway(name, script, args);
+    started.push(gateway.process);
+    return gateway;
   };
   try {
+    const gateways = {
+      'apollo-gateway (stock)': await startOne('stock-gateway', 'stock-apollo-gateway.ts', [supergraph]),
+      'hive-gateway': await startOne('hive-gateway', 'hive-gateway.ts', [supergraph]),
+      'hive-gateway (rust planner)': await startOne('hive-gateway-rust', 'hive-gateway.ts', [supergraph, 'rust']),
+    };
     const result = { oneSubgraph: {}, twoSubgraphs: {} } as RouterEfficiency;
     for (const name of Object.keys(QUERIES) as QueryName[]) {
       const query = QUERIES[name];
@@ -117,6 +126,7 @@ export async function routerEfficiency(context: BenchContext): Promise<RouterEff
     };
     return result;
   } finally {
-    await Promise.all(Object.values(gateways).map((gateway) => gateway.process.stop()));
+    await Promise.all(started.map((process) => process.stop()));
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -51,8 +51,8 @@ function filterFor(bus: EventBus, subjects: string[]): { filter_subject: string 
 export async function startConsumer(options: ConsumerOptions): Promise<RunningConsumer> {
   const { bus, durable } = options;
   const maxDeliver = options.maxDeliver ?? 5;
-  const byType = new Map(options.handlers.map((handler) => [handler.event.type, handler]));
-  const subjects = options.handlers.map((handler) => subjectOf(bus.prefix, handler.event));
+  const bySubject = new Map(options.handlers.map((handler) => [subjectOf(bus.prefix, handler.event), handler]));
+  const subjects = [...bySubject.keys()];
   const config = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
@@ -85,11 +85,10 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   async function handle(message: JsMsg): Promise<void> {
     // Fetched but not started when the stop came: hand it back now rather than after ack_wait.
     if (stopping) return message.nak();
-    // Another consumer's event, brought by a wildcard filter (nats-server before 2.10): its subject
-    // names its type, so it is acked unread.
-    const type = message.subject.slice(message.subject.lastIndexOf('.') + 1);
-    const handler = byType.get(type);
+    // Another consumer's event, brought by a wildcard filter (nats-server before 2.10): acked unread.
+    const handler = bySubject.get(message.subject);
     if (!handler) return message.ack();
+    const { type } = handler.event;
     let envelope: EventEnvelope;
     try {
       envelope = envelopeSchema.parse(message.json());

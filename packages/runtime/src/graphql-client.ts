@@ -19,7 +19,7 @@ export class TransportError extends Error {
 }
 
 /** One keep-alive pool per origin for every service-to-service call of this process. */
-const agent = new Agent({ connections: 64, keepAliveTimeout: 4_000 });
+const agent = new Agent({ connections: 64 });
 
 /**
  * Posts one GraphQL operation to another service, carrying the current request's correlation id

@@ -53,6 +53,7 @@ export async function startTcpProxy(options: TcpProxyOptions = {}): Promise<TcpP
   // By address, not by object: a backend list given again (with new objects) keeps what is known.
   const addressOf = (backend: Backend) => `${backend.host ?? '127.0.0.1'}:${backend.port}`;
   let ready = new Set<string>(options.readinessPath ? [] : backends.map(addressOf));
+  const routed = () => backends.filter((backend) => ready.has(addressOf(backend)));
   let delayMs = 0;
   let connections = 0;
   let next = 0;
@@ -84,7 +85,7 @@ export async function startTcpProxy(options: TcpProxyOptions = {}): Promise<TcpP
     connections += 1;
     sockets.add(client);
     client.once('close', () => sockets.delete(client));
-    const candidates = backends.filter((backend) => ready.has(addressOf(backend)));
+    const candidates = routed();
     const backend = candidates[next++ % Math.max(1, candidates.length)];
     // A reset, as a refused connection would be. (A plain close before any byte leaves Node's
     // fetch waiting forever.)
@@ -123,7 +124,7 @@ export async function startTcpProxy(options: TcpProxyOptions = {}): Promise<TcpP
       else void poll();
     },
     routedPorts() {
-      return backends.filter((backend) => ready.has(addressOf(backend))).map((backend) => backend.port);
+      return routed().map((backend) => backend.port);
     },
     setDelay(ms) {
       delayMs = ms;

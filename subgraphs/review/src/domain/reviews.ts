@@ -2,18 +2,27 @@ import { randomUUID } from 'node:crypto';
 import { ReviewWritten, newOutboxRecord, type EventMeta } from '@bookshop/events';
 import { DomainError, groupBy, type Viewer } from '@bookshop/runtime';
 import type { Review, ReviewDatabase } from '../database.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import { Prisma } from '../generated/prisma/client.js';
 
 export const findReview = (db: ReviewDatabase, id: string) => db.review.findUnique({ where: { id } });
 
 const REVIEWS_PER_BOOK = 200;
 
-/** Several books' reviews in one query, each book's oldest first (at most 200 each). */
+/**
+ * Several books' reviews, each book's oldest first (at most 200 each): the cap is applied in the
+ * database (a window per book), so a popular book never loads its whole history.
+ */
 export async function listReviewsOfBooks(db: ReviewDatabase, bookIds: string[]): Promise<Map<string, Review[]>> {
-  const rows = await db.review.findMany({ where: { bookId: { in: bookIds } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
-  const byBook = groupBy(rows, (review) => review.bookId);
-  for (const [bookId, reviews] of byBook) byBook.set(bookId, reviews.slice(0, REVIEWS_PER_BOOK));
-  return byBook;
+  const capped = await db.$queryRaw<Array<{ id: string }>>`
+    SELECT "id" FROM (
+      SELECT "id", ROW_NUMBER() OVER (PARTITION BY "bookId" ORDER BY "createdAt", "id") AS "rank"
+      FROM "Review" WHERE "bookId" IN (${Prisma.join(bookIds)})
+    ) WHERE "rank" <= ${REVIEWS_PER_BOOK}`;
+  const rows = await db.review.findMany({
+    where: { id: { in: capped.map((row) => row.id) } },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+  });
+  return groupBy(rows, (review) => review.bookId);
 }
 
 /** Several orders' reviews in one query (one review per order at most). */
