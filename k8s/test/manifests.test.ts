@@ -154,8 +154,12 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
         expect(container!.volumeMounts!.some((mount) => databaseUrl.startsWith(`file:${mount.mountPath}/`) && mount.mountPath !== '/tmp')).toBe(true);
       }
       if (name === 'order') {
-        const bookService = serviceOfUrl(objects, (config as ReturnType<typeof orderConfig>).bookUrl);
-        expect(selects(bookService?.spec.selector, podLabels(named(objects, 'Deployment', 'book')!))).toBe(true);
+        // order calls book (stock) and delivery (stopping a shipment) by their Services.
+        const { bookUrl, deliveryUrl } = config as ReturnType<typeof orderConfig>;
+        for (const [callee, url] of [['book', bookUrl], ['delivery', deliveryUrl]] as const) {
+          const service = serviceOfUrl(objects, url);
+          expect({ callee, reached: selects(service?.spec.selector, podLabels(named(objects, 'Deployment', callee)!)) }).toEqual({ callee, reached: true });
+        }
       }
     }
   });
@@ -257,7 +261,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     for (const cluster of ofKind(objects, 'Cluster')) expect(cluster.spec.imageName).toMatch(/:\d+\.\d+/);
   });
 
-  it('lets subgraphs be reached only from the router (book also from order), and each database only from its owner', () => {
+  it('lets subgraphs be reached only from the router (book and delivery also from order), and each database only from its owner', () => {
     const policies = ofKind(objects, 'NetworkPolicy');
     const podsOf = [...workloads(objects).map(podLabels), ...cnpgPodLabels(objects)];
     expect(policies.some((p) => Object.keys(p.spec.podSelector).length === 0 && p.spec.policyTypes.includes('Ingress') && !p.spec.ingress)).toBe(true);
@@ -279,7 +283,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       const workload = workloads(objects).find((w) => w.metadata.name === subgraph)!;
       expect({ subgraph, callers: [...new Set(allowedCallers(podLabels(workload)))].sort() }).toEqual({
         subgraph,
-        callers: subgraph === 'book' ? ['order', 'router'] : ['router'],
+        callers: subgraph === 'book' || subgraph === 'delivery' ? ['order', 'router'] : ['router'],
       });
     }
     for (const labels of cnpgPodLabels(objects)) {

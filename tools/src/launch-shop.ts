@@ -98,7 +98,9 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
         start(service, {
           PORT: String(layout.ports[service]),
           [`${service.toUpperCase()}_DATABASE_URL`]: layout.databaseUrls[service],
+          // order calls book (stock) and delivery (stopping a shipment) directly.
           SUBGRAPH_URL_BOOK: urls.book,
+          SUBGRAPH_URL_DELIVERY: urls.delivery,
           ...(layout.natsUrl ? { NATS_URL: layout.natsUrl } : {}),
           ...layout.serviceEnv?.[service],
         }),

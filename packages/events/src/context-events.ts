@@ -1,15 +1,28 @@
 import type { ReadinessCheck } from '@bookshop/runtime';
+import type { EventDefinition, Payload } from './catalogue.js';
 import type { EventHandler } from './consumer.js';
+import type { EventMeta } from './envelope.js';
+import { newOutboxRecord, type NewOutboxRow } from './outbox-record.js';
 import { startEventConsuming } from './consuming.js';
 import type { EventBusSettings } from './nats.js';
 import { prismaOutboxStore, type OutboxModel } from './prisma-outbox.js';
 import { startEventPublishing } from './publishing.js';
 
-/** What a context's code needs to write events: the subject prefix, and a nudge for the relay. */
+/**
+ * What a context's code needs to write events: the outbox row of an event (on its configured
+ * subject, so domain code never sees a subject prefix), and a nudge for the relay.
+ */
 export interface OutboxWriter {
   prefix: string;
+  /** The outbox row announcing a new event of `definition`, caused by `meta` (a request or an event). */
+  record: <D extends EventDefinition>(definition: D, payload: Payload<D>, meta: EventMeta) => NewOutboxRow;
   /** Call after a commit that wrote outbox rows: the relay publishes them at once. */
   written: () => void;
+}
+
+/** The writer of events on subjects under `prefix`; `wake` nudges the relay after a commit. */
+export function outboxWriter(prefix: string, wake: () => void = () => {}): OutboxWriter {
+  return { prefix, record: (definition, payload, meta) => newOutboxRecord(prefix, definition, payload, meta), written: wake };
 }
 
 export interface ContextEvents extends OutboxWriter {
@@ -33,7 +46,7 @@ export function startContextEvents(options: {
   const publishing = options.outbox
     ? startEventPublishing({ settings: options.settings, name: options.name, store: prismaOutboxStore(options.outbox) })
     : undefined;
-  const writer: OutboxWriter = { prefix: options.settings.prefix, written: () => publishing?.wake() };
+  const writer = outboxWriter(options.settings.prefix, () => publishing?.wake());
   const consuming = options.handlers
     ? startEventConsuming({ settings: options.settings, durable: options.durable ?? options.name, handlers: options.handlers(writer) })
     : undefined;

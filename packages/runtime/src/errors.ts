@@ -1,38 +1,9 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { DomainError, isKnownCode, type ErrorCode } from './domain-error.js';
 import { logger } from './logger.js';
 
-/** Every refusal the shop gives, as a stable `extensions.code` (see API.md). */
-export type ErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'INVALID_INPUT'
-  | 'BOOK_NOT_FOUND'
-  | 'BOOK_ALREADY_EXISTS'
-  | 'OUT_OF_STOCK'
-  | 'ORDER_NOT_FOUND'
-  | 'ORDER_NOT_CANCELLABLE'
-  | 'DELIVERY_NOT_FOUND'
-  | 'DELIVERY_NOT_COMPLETABLE'
-  | 'REVIEW_NOT_ALLOWED'
-  | 'RESERVATION_RELEASED'
-  | 'SERVICE_UNAVAILABLE'
-  | 'TOO_MANY_SUBSCRIPTIONS';
-
-/** A refusal with a code and a sentence a person can act on. Thrown by domain code. */
-export class DomainError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'DomainError';
-  }
-}
-
-export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;
+export * from './domain-error.js';
 
 /** GraphQL's own refusals (parse, validation, variable coercion) keep their codes. */
 const GRAPHQL_OWN_CODES = new Set([
@@ -73,17 +44,6 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     ...(formatted.path ? { path: formatted.path } : {}),
     extensions: { code: 'INTERNAL_SERVER_ERROR' },
   };
-}
-
-const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'UNAUTHENTICATED', 'FORBIDDEN', 'INVALID_INPUT', 'BOOK_NOT_FOUND', 'BOOK_ALREADY_EXISTS',
-  'OUT_OF_STOCK', 'ORDER_NOT_FOUND', 'ORDER_NOT_CANCELLABLE', 'DELIVERY_NOT_FOUND', 'DELIVERY_NOT_COMPLETABLE',
-  'REVIEW_NOT_ALLOWED', 'RESERVATION_RELEASED', 'SERVICE_UNAVAILABLE', 'TOO_MANY_SUBSCRIPTIONS',
-]);
-
-/** True for the shop's own codes (also when they arrive from a subgraph through the router). */
-export function isKnownCode(code: string): code is ErrorCode {
-  return KNOWN_CODES.has(code);
 }
 
 /** A GraphQLError with a code, for refusals outside resolvers (context creation). */

@@ -14,3 +14,4 @@ export * from './shutdown.js';
 export * from './bounds.js';
 export * from './subgraph.js';
 export * from './sqlite.js';
+export * from './prisma-errors.js';

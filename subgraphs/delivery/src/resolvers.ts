@@ -2,8 +2,9 @@ import type { OutboxWriter } from '@bookshop/events';
 import { DomainError, bounds, pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
 import { z } from 'zod';
 import type { Delivery, DeliveryDatabase } from './database.js';
-import { completeDelivery, findDelivery, findDeliveryOfOrder, listDeliveries } from './domain/shipments.js';
+import { completeDelivery, findDelivery, findDeliveryOfOrder, listDeliveries, stopShipment } from './domain/shipments.js';
 
+const stopArgs = z.object({ orderId: bounds.id, address: bounds.address });
 const deliveriesArgs = pageArgs.extend({ status: z.enum(['PREPARING', 'DELIVERED', 'CANCELLED']).nullish() });
 const isId = (id: string) => bounds.id.safeParse(id).success;
 
@@ -20,7 +21,13 @@ export function createResolvers(db: DeliveryDatabase, events: OutboxWriter): Gra
       completeDelivery: async (_: unknown, { deliveryId }: { deliveryId: string }, { viewer, request }: ServiceContext) => {
         requireRole(viewer, 'courier');
         if (!isId(deliveryId)) throw new DomainError('DELIVERY_NOT_FOUND', 'There is no such delivery.');
-        const delivery = await completeDelivery(db, events.prefix, deliveryId, request);
+        const delivery = await completeDelivery(db, events, deliveryId, request);
+        events.written();
+        return delivery;
+      },
+      stopShipment: async (_: unknown, args: unknown, { viewer, request }: ServiceContext) => {
+        requireRole(viewer, 'service');
+        const delivery = await stopShipment(db, events, parseInput(stopArgs, args), request);
         events.written();
         return delivery;
       },

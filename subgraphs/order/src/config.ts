@@ -7,6 +7,9 @@ export interface OrderConfig extends ServiceConfig {
   /** The book subgraph's own URL, for the synchronous stock call. */
   bookUrl: string;
   stockCallTimeoutMs: number;
+  /** The delivery subgraph's own URL, for the synchronous "stop this shipment" call of a cancel. */
+  deliveryUrl: string;
+  deliveryCallTimeoutMs: number;
   /** How long the breaker to book stays open before it lets one call through. */
   breakerHalfOpenAfterMs: number;
   /** The reconciler's pass interval, and how long an order must have been PENDING to be its business. */
@@ -20,6 +23,8 @@ export function orderConfig(env: NodeJS.ProcessEnv = process.env): OrderConfig {
     {
       SUBGRAPH_URL_BOOK: z.string().url().default('http://127.0.0.1:4001/graphql'),
       STOCK_CALL_TIMEOUT_MS: z.coerce.number().int().min(50).default(500),
+      SUBGRAPH_URL_DELIVERY: z.string().url().default('http://127.0.0.1:4003/graphql'),
+      DELIVERY_CALL_TIMEOUT_MS: z.coerce.number().int().min(50).default(1_000),
       STOCK_BREAKER_HALF_OPEN_MS: z.coerce.number().int().min(100).default(5_000),
       RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
       // Longer than any saga takes (a 500 ms call, a 2 s release, time queued): it is not racing one.
@@ -32,6 +37,8 @@ export function orderConfig(env: NodeJS.ProcessEnv = process.env): OrderConfig {
     databaseUrl: postgresDatabaseUrl('order', env),
     bookUrl: own.SUBGRAPH_URL_BOOK,
     stockCallTimeoutMs: own.STOCK_CALL_TIMEOUT_MS,
+    deliveryUrl: own.SUBGRAPH_URL_DELIVERY,
+    deliveryCallTimeoutMs: own.DELIVERY_CALL_TIMEOUT_MS,
     breakerHalfOpenAfterMs: own.STOCK_BREAKER_HALF_OPEN_MS,
     reconcileIntervalMs: own.RECONCILE_INTERVAL_MS,
     reconcileAfterMs: own.RECONCILE_AFTER_MS,

@@ -1,9 +1,30 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from './generated/prisma/client.js';
+import { ORDER_TRANSITIONS, type OrderTransition } from './domain/order-states.js';
+import { PrismaClient, type Prisma } from './generated/prisma/client.js';
 
 export function createOrderDatabase(connectionString: string) {
   return new PrismaClient({ adapter: new PrismaPg({ connectionString }) });
 }
 
 export type OrderDatabase = ReturnType<typeof createOrderDatabase>;
+export type OrderTransaction = Prisma.TransactionClient;
 export type { Order } from './generated/prisma/client.js';
+
+/**
+ * Takes one step of the order lifecycle (order-states.ts) as one conditional update: it applies
+ * only to an order still in the step's `from` status (and matching `also`), so of two deciders
+ * racing for an order exactly one wins. True for the winner.
+ */
+export async function takeStep(
+  db: OrderDatabase | OrderTransaction,
+  orderId: string,
+  transition: OrderTransition,
+  options: { also?: Prisma.OrderWhereInput; data?: Omit<Prisma.OrderUpdateManyMutationInput, 'status'> } = {},
+): Promise<boolean> {
+  const { from, to } = ORDER_TRANSITIONS[transition];
+  const { count } = await db.order.updateMany({
+    where: { ...options.also, id: orderId, status: from },
+    data: { ...options.data, status: to },
+  });
+  return count === 1;
+}

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Order, OrderDatabase } from './database.js';
 import { assertCanSee, cancelOrder } from './domain/order.js';
 import { placeOrder, type OrderEvents } from './domain/place-order.js';
+import type { Shipments } from './domain/shipments.js';
 import type { StockReservations } from './domain/stock-reservations.js';
 import { sagaAdmission } from './admission.js';
 
@@ -18,7 +19,7 @@ async function findOrder(db: OrderDatabase, id: string): Promise<Order | null> {
   return db.order.findUnique({ where: { id } });
 }
 
-export function createResolvers(db: OrderDatabase, stock: StockReservations, events: OrderEvents): GraphQLResolverMap<ServiceContext> {
+export function createResolvers(db: OrderDatabase, stock: StockReservations, shipments: Shipments, events: OrderEvents): GraphQLResolverMap<ServiceContext> {
   const admit = sagaAdmission();
   return {
     Query: {
@@ -40,12 +41,10 @@ export function createResolvers(db: OrderDatabase, stock: StockReservations, eve
           }),
         );
       },
-      cancelOrder: async (_: unknown, { orderId }: { orderId: string }, { viewer, request }: ServiceContext) => {
+      cancelOrder: (_: unknown, { orderId }: { orderId: string }, { viewer, request }: ServiceContext) => {
         const customer = requireRole(viewer, 'customer');
         if (!bounds.id.safeParse(orderId).success) throw new DomainError('ORDER_NOT_FOUND', 'There is no such order.');
-        const order = await cancelOrder(db, events.prefix, orderId, customer, request);
-        events.written();
-        return order;
+        return cancelOrder(db, shipments, events, orderId, customer, request);
       },
     },
     Order: {

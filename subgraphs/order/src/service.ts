@@ -6,22 +6,25 @@ import { reconcilePendingOrders } from './domain/reconcile.js';
 import { CONSUMER, orderHandlers } from './events.js';
 import { startReconciler } from './reconciler.js';
 import { createResolvers } from './resolvers.js';
+import { createDeliveryClient } from './delivery-client.js';
 import { createStockClient } from './stock-client.js';
 
 const typeDefs = loadTypeDefs(new URL('../src/schema.graphql', import.meta.url));
 
 /**
- * The order subgraph: its saga reserves stock in book synchronously and announces orders by
- * events; a reconciler settles orders a crash left PENDING.
+ * The order subgraph: its saga reserves stock in book synchronously, a cancel asks delivery to
+ * stop the shipment first, and orders are announced by events; a reconciler settles orders a crash left PENDING.
  */
 export async function startOrderService(config: OrderConfig): Promise<RunningService> {
   const database = createOrderDatabase(config.databaseUrl);
+  const token = serviceToken('order', config.jwtSecret);
   const stock = createStockClient({
     bookUrl: config.bookUrl,
-    token: serviceToken('order', config.jwtSecret),
+    token,
     timeoutMs: config.stockCallTimeoutMs,
     breakerHalfOpenAfterMs: config.breakerHalfOpenAfterMs,
   });
+  const shipments = createDeliveryClient({ deliveryUrl: config.deliveryUrl, token, timeoutMs: config.deliveryCallTimeoutMs });
   const events = startContextEvents({
     settings: config.events,
     name: CONSUMER,
@@ -36,7 +39,7 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     name: 'order',
     config,
     typeDefs,
-    resolvers: createResolvers(database, stock, events),
+    resolvers: createResolvers(database, stock, shipments, events),
     database,
     background: {
       readiness: events.readiness,

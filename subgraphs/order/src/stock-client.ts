@@ -1,21 +1,16 @@
 import {
-  BrokenCircuitError,
-  BulkheadRejectedError,
-  CircuitState,
-  ConsecutiveBreaker,
   ExponentialBackoff,
-  TaskCancelledError,
   TimeoutStrategy,
   bulkhead,
-  circuitBreaker,
   handleWhen,
   retry,
   timeout,
   wrap,
   type IPolicy,
 } from 'cockatiel';
-import { DomainError, TransportError, isKnownCode, logger, postGraphQL } from '@bookshop/runtime';
+import { DomainError, TransportError, crashAt } from '@bookshop/runtime';
 import { StockOutcomeUnknown, type HeldStock, type StockReservations } from './domain/stock-reservations.js';
+import { refusedByPolicy, subgraphCaller, transportBreaker } from './remote-subgraph.js';
 
 export interface StockClientOptions {
   /** The book subgraph's own URL: the call does not go through the router. */
@@ -42,11 +37,7 @@ const RELEASE = `mutation ReleaseStock($orderId: ID!) { releaseStock(orderId: $o
 const FIND = `query StockReservation($orderId: ID!) { stockReservation(orderId: $orderId) { bookId quantity status } }`;
 
 /** Book's business answers: the call worked and nothing is held. Any other refusal is a fault. */
-const BUSINESS_ANSWERS = new Set(['OUT_OF_STOCK', 'BOOK_NOT_FOUND', 'RESERVATION_RELEASED', 'INVALID_INPUT']);
-
-/** Only failures of the transport count against book: a business answer is a healthy book. */
-const isTransportFailure = (error: unknown) =>
-  error instanceof TransportError || error instanceof TaskCancelledError || (error as Error)?.name === 'AbortError';
+const BUSINESS_ANSWERS = ['OUT_OF_STOCK', 'BOOK_NOT_FOUND', 'RESERVATION_RELEASED', 'INVALID_INPUT'] as const;
 
 /**
  * order → book over HTTP/GraphQL through one cockatiel policy: bulkhead → circuit breaker →
@@ -56,14 +47,8 @@ const isTransportFailure = (error: unknown) =>
  */
 export function createStockClient(options: StockClientOptions): StockReservations & { breaker: { state: unknown } } {
   const halfOpenAfter = options.breakerHalfOpenAfterMs ?? 5_000;
-  const breaker = circuitBreaker(handleWhen(isTransportFailure), {
-    halfOpenAfter,
-    breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
-  });
-  breaker.onStateChange((state) => {
-    const name = { [CircuitState.Closed]: 'closed', [CircuitState.Open]: 'open', [CircuitState.HalfOpen]: 'half-open', [CircuitState.Isolated]: 'isolated' }[state];
-    logger.warn({ breaker: 'book', state: name }, `circuit breaker to book is now ${name}`);
-  });
+  const breaker = transportBreaker('book', { threshold: options.breakerThreshold ?? 5, halfOpenAfterMs: halfOpenAfter });
+  const book = subgraphCaller({ url: options.bookUrl, token: options.token, businessCodes: BUSINESS_ANSWERS });
 
   const reservePolicy: IPolicy = wrap(
     bulkhead(options.maxConcurrent ?? 8, options.maxQueued ?? 1_000),
@@ -87,37 +72,13 @@ export function createStockClient(options: StockClientOptions): StockReservation
   // once the breaker half-opens the question is as good a trial call as an order.
   const findPolicy: IPolicy = wrap(breaker, releasePolicy);
 
-  async function call<T>(policy: IPolicy, query: string, variables: Record<string, unknown>, field: string, nullable = false): Promise<T> {
-    const token = await options.token();
-    return policy.execute(async ({ signal }) => {
-      const response = await postGraphQL<Record<string, T>>(
-        options.bookUrl,
-        { query, variables },
-        { headers: { authorization: `Bearer ${token}` }, signal },
-      );
-      const error = response.errors?.[0];
-      const code = error?.extensions?.code;
-      if (typeof code === 'string' && BUSINESS_ANSWERS.has(code) && isKnownCode(code)) {
-        throw new DomainError(code, error?.message ?? code);
-      }
-      const data = response.data?.[field];
-      if (!error && nullable && data === null) return data as T;
-      if (error || !data) throw new TransportError(`book answered ${field} without data: ${error?.message ?? 'no data'}`);
-      return data;
-    });
-  }
-
   function translate(error: unknown): never {
-    if (error instanceof BrokenCircuitError) {
-      throw new DomainError('SERVICE_UNAVAILABLE', 'Ordering is paused for a moment: the catalogue is not answering. Please try again shortly.', {
-        retryAfterSeconds: Math.ceil(halfOpenAfter / 1000),
-      });
-    }
-    if (error instanceof BulkheadRejectedError) {
-      throw new DomainError('SERVICE_UNAVAILABLE', 'The shop is busy right now. Please try again in a moment.', {
-        retryAfterSeconds: 1,
-      });
-    }
+    const refused = refusedByPolicy(
+      error,
+      { breakerOpen: 'Ordering is paused for a moment: the catalogue is not answering. Please try again shortly.', busy: 'The shop is busy right now. Please try again in a moment.' },
+      halfOpenAfter,
+    );
+    if (refused) throw refused;
     if (error instanceof DomainError) throw error;
     throw new StockOutcomeUnknown(`reserving stock failed: ${(error as Error).message}`, { cause: error });
   }
@@ -125,17 +86,20 @@ export function createStockClient(options: StockClientOptions): StockReservation
   return {
     breaker,
     async reserve(request) {
+      let reserved: { bookId: string };
       try {
-        return await call<{ bookId: string }>(reservePolicy, RESERVE, { ...request }, 'reserveStock');
+        reserved = await book.call<{ bookId: string }>(reservePolicy, RESERVE, { ...request }, 'reserveStock');
       } catch (error) {
         return translate(error);
       }
+      crashAt('order.after-reserve');
+      return reserved;
     },
     async release(orderId) {
-      await call(releasePolicy, RELEASE, { orderId }, 'releaseStock');
+      return (await book.call<{ status: HeldStock['status'] }>(releasePolicy, RELEASE, { orderId }, 'releaseStock')).status;
     },
     find(orderId) {
-      return call<HeldStock | null>(findPolicy, FIND, { orderId }, 'stockReservation', true);
+      return book.call<HeldStock | null>(findPolicy, FIND, { orderId }, 'stockReservation', true);
     },
   };
 }

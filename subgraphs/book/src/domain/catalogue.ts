@@ -1,6 +1,5 @@
-import { DomainError, type PageArgs } from '@bookshop/runtime';
+import { DomainError, isUniqueViolation, type PageArgs } from '@bookshop/runtime';
 import type { BookDatabase } from '../database.js';
-import { Prisma } from '../generated/prisma/client.js';
 
 export interface NewBook {
   title: string;
@@ -14,17 +13,32 @@ export async function registerBook(db: BookDatabase, book: NewBook) {
   try {
     return await db.book.create({ data: book });
   } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    if (isUniqueViolation(error)) {
       throw new DomainError('BOOK_ALREADY_EXISTS', `The catalogue already has a book titled "${book.title}".`);
     }
     throw error;
   }
 }
 
-/** Adds copies with one relative update, so it never races with orders taking copies. */
+/** The most copies a book may hold (the stock bound every context shares). */
+const MAX_STOCK = 1_000_000_000;
+
+/**
+ * Adds copies with one relative update, so it never races with orders taking copies; the bound is
+ * in the same conditional update, so two restocks cannot pass it together.
+ */
 export async function restockBook(db: BookDatabase, bookId: string, quantity: number) {
-  const { count } = await db.book.updateMany({ where: { id: bookId }, data: { stock: { increment: quantity } } });
-  if (count === 0) throw new DomainError('BOOK_NOT_FOUND', 'There is no book with that id.');
+  const { count } = await db.book.updateMany({
+    where: { id: bookId, stock: { lte: MAX_STOCK - quantity } },
+    data: { stock: { increment: quantity } },
+  });
+  if (count === 0) {
+    const book = await findBook(db, bookId);
+    if (!book) throw new DomainError('BOOK_NOT_FOUND', 'There is no book with that id.');
+    throw new DomainError('INVALID_INPUT', `A book holds at most 1,000,000,000 copies; this one has ${book.stock}.`, {
+      fields: ['quantity'],
+    });
+  }
   return db.book.findUniqueOrThrow({ where: { id: bookId } });
 }
 

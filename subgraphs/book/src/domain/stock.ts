@@ -1,18 +1,10 @@
-import { DomainError } from '@bookshop/runtime';
+import { DomainError, isUniqueViolation } from '@bookshop/runtime';
 import type { BookDatabase } from '../database.js';
-import { Prisma } from '../generated/prisma/client.js';
+import type { Prisma } from '../generated/prisma/client.js';
 
 type Transaction = Prisma.TransactionClient;
 
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 10_000 };
-
-/** A unique-key violation, from a model query (P2002) or a raw one (P2010 with the driver's kind). */
-function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
-  if (error.code === 'P2002') return true;
-  const cause = (error.meta as { driverAdapterError?: { cause?: { kind?: string } } } | undefined)?.driverAdapterError?.cause;
-  return error.code === 'P2010' && cause?.kind === 'UniqueConstraintViolation';
-}
 
 /** A repeated call for an order answers from its reservation row, and never takes stock twice. */
 function answerFromExisting<R extends { status: 'RESERVED' | 'RELEASED' }>(reservation: R): R {
@@ -74,21 +66,42 @@ export async function reserveStock(db: BookDatabase, orderId: string, title: str
 }
 
 /**
- * Gives an order's copies back, once: the RESERVED → RELEASED flip is a conditional update, and
- * only the call that flips it returns the copies (`released`). For an order never reserved it
- * records a RELEASED tombstone, so a reservation arriving late for it is refused.
+ * Gives an order's copies back, once, as one decision whatever a reservation of the same order
+ * is doing meanwhile. Two statements, in this order, inside the caller's transaction:
+ * 1. a RELEASED tombstone is inserted unless the order has a row: a reservation in flight either
+ *    waits for it and is then refused (RESERVATION_RELEASED), or commits first, and the insert
+ *    waits for that commit and does nothing;
+ * 2. so the next statement (a fresh snapshot) always sees the row, and flips a RESERVED one to
+ *    RELEASED and returns its copies in the same statement. Only the call that flips gives
+ *    copies back (`released`).
+ * Never read-then-insert: a reservation committing in between left its copies held for good.
  */
 export async function releaseStockIn(tx: Transaction, orderId: string) {
-  const existing = await tx.stockReservation.findUnique({ where: { orderId } });
-  if (!existing) {
-    const tombstone = await tx.stockReservation.create({ data: { orderId, quantity: 0, status: 'RELEASED' } });
-    return { reservation: tombstone, released: null };
-  }
-  const flipped = await tx.stockReservation.updateMany({ where: { orderId, status: 'RESERVED' }, data: { status: 'RELEASED' } });
-  const reservation = { ...existing, status: 'RELEASED' as const };
-  if (flipped.count === 0 || !existing.bookId) return { reservation, released: null };
-  const book = await tx.book.update({ where: { id: existing.bookId }, data: { stock: { increment: existing.quantity } } });
-  return { reservation, released: { bookId: book.id, quantity: existing.quantity, stock: book.stock } };
+  await tx.$executeRaw`
+    INSERT INTO "StockReservation" ("orderId", quantity, status, "updatedAt")
+    VALUES (${orderId}, 0, 'RELEASED'::"ReservationStatus", now())
+    ON CONFLICT ("orderId") DO NOTHING`;
+  const [outcome] = await tx.$queryRaw<Array<{ reservation: Reservation; released: Released | null }>>`
+    WITH flipped AS (
+      UPDATE "StockReservation" SET status = 'RELEASED'::"ReservationStatus", "updatedAt" = now()
+      WHERE "orderId" = ${orderId} AND status = 'RESERVED'::"ReservationStatus"
+      RETURNING "bookId", quantity
+    ), restocked AS (
+      UPDATE "Book" SET stock = "Book".stock + flipped.quantity FROM flipped
+      WHERE "Book".id = flipped."bookId"
+      RETURNING "Book".id::text AS "bookId", flipped.quantity, "Book".stock
+    )
+    SELECT json_build_object('orderId', r."orderId", 'bookId', r."bookId"::text, 'quantity', r.quantity, 'status', 'RELEASED') AS reservation,
+           (SELECT row_to_json(restocked) FROM restocked) AS released
+    FROM "StockReservation" r WHERE r."orderId" = ${orderId}`;
+  if (!outcome) throw new Error(`the reservation of order ${orderId} vanished while it was released`);
+  return outcome;
+}
+
+interface Released {
+  bookId: string;
+  quantity: number;
+  stock: number;
 }
 
 /** What book holds for an order: RESERVED copies, a RELEASED row, or nothing (never seen). */
@@ -97,11 +110,6 @@ export function findReservation(db: BookDatabase, orderId: string): Promise<Rese
 }
 
 /** releaseStockIn in a transaction of its own (the synchronous compensation call from order). */
-export async function releaseStock(db: BookDatabase, orderId: string) {
-  try {
-    return (await db.$transaction((tx: Transaction) => releaseStockIn(tx, orderId), TRANSACTION_OPTIONS)).reservation;
-  } catch (error) {
-    if (isUniqueViolation(error)) return db.stockReservation.findUniqueOrThrow({ where: { orderId } });
-    throw error;
-  }
+export async function releaseStock(db: BookDatabase, orderId: string): Promise<Reservation> {
+  return (await db.$transaction((tx: Transaction) => releaseStockIn(tx, orderId), TRANSACTION_OPTIONS)).reservation;
 }

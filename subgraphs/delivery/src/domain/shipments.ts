@@ -1,7 +1,8 @@
-import { DeliveryCancelled, DeliveryCompleted, DeliveryStarted, newOutboxRecord, type EventMeta } from '@bookshop/events';
+import { DeliveryCancelled, DeliveryCompleted, DeliveryStarted, type EventMeta, type OutboxWriter } from '@bookshop/events';
 import { DomainError, type PageArgs } from '@bookshop/runtime';
-import type { DeliveryDatabase, DeliveryStatus } from '../database.js';
+import type { Delivery, DeliveryDatabase, DeliveryStatus } from '../database.js';
 import type { Prisma } from '../generated/prisma/client.js';
+import { SHIPMENT_TRANSITIONS, decideComplete } from './shipment-states.js';
 
 type Transaction = Prisma.TransactionClient;
 
@@ -18,39 +19,68 @@ export const findDeliveryOfOrder = (db: DeliveryDatabase, orderId: string) => db
 
 export const findDelivery = (db: DeliveryDatabase, id: string) => db.delivery.findUnique({ where: { id } });
 
-/** A placed order becomes one shipment being prepared (never two: the order id is unique). */
-export async function prepareShipment(tx: Transaction, prefix: string, order: { orderId: string; address: string }, meta: EventMeta) {
-  const existing = await tx.delivery.findUnique({ where: { orderId: order.orderId } });
-  if (existing) return existing;
-  const delivery = await tx.delivery.create({ data: { orderId: order.orderId, address: order.address, status: 'PREPARING' } });
-  await tx.outboxEvent.create({
-    data: newOutboxRecord(prefix, DeliveryStarted, { deliveryId: delivery.id, orderId: delivery.orderId, address: delivery.address }, meta),
-  });
-  return delivery;
+/**
+ * Records a shipment for an order delivery has no record of, in `status`; null when the order has
+ * one already (the order id is unique). `INSERT … ON CONFLICT DO NOTHING`: a concurrent insert for
+ * the same order is waited for, never duplicated, and never aborts the transaction.
+ */
+async function recordFirstShipment(tx: Transaction, order: { orderId: string; address: string }, status: DeliveryStatus): Promise<Delivery | null> {
+  const [created] = await tx.delivery.createManyAndReturn({ data: [{ orderId: order.orderId, address: order.address, status }], skipDuplicates: true });
+  return created ?? null;
 }
 
-/** A cancelled order's shipment is cancelled, unless it was delivered already. */
-export async function cancelShipment(tx: Transaction, prefix: string, orderId: string, meta: EventMeta) {
-  const cancelled = await tx.delivery.updateMany({ where: { orderId, status: 'PREPARING' }, data: { status: 'CANCELLED' } });
-  if (cancelled.count === 0) return;
-  const delivery = await tx.delivery.findUniqueOrThrow({ where: { orderId } });
-  await tx.outboxEvent.create({ data: newOutboxRecord(prefix, DeliveryCancelled, { deliveryId: delivery.id, orderId }, meta) });
+/**
+ * A placed order becomes one shipment being prepared — unless delivery has a record of the order
+ * already: a shipment (a repeat) or a stop that came first (the order was cancelled before this
+ * event was handled), which must stay stopped.
+ */
+export async function prepareShipment(tx: Transaction, events: OutboxWriter, order: { orderId: string; address: string }, meta: EventMeta) {
+  const delivery = await recordFirstShipment(tx, order, SHIPMENT_TRANSITIONS.prepare.to);
+  if (!delivery) return;
+  await tx.outboxEvent.create({
+    data: events.record(DeliveryStarted, { deliveryId: delivery.id, orderId: delivery.orderId, address: delivery.address }, { ...meta, orderId: delivery.orderId }),
+  });
+}
+
+/**
+ * The customer wants the order cancelled (order asks, synchronously): the shipment is stopped if
+ * the parcel has not gone — PREPARING → CANCELLED, or a CANCELLED record when there is no
+ * shipment yet — with DeliveryCancelled. Answers the shipment as it now is: CANCELLED (stopped,
+ * now or before) or DELIVERED (too late). The completion takes the same row with a conditional
+ * update from PREPARING, so exactly one of the two wins.
+ */
+export async function stopShipment(db: DeliveryDatabase, events: OutboxWriter, order: { orderId: string; address: string }, meta: EventMeta) {
+  return db.$transaction(async (tx: Transaction) => {
+    const { from, to } = SHIPMENT_TRANSITIONS.stop;
+    let stopped = await recordFirstShipment(tx, order, to);
+    if (!stopped) {
+      const { count } = await tx.delivery.updateMany({ where: { orderId: order.orderId, status: from }, data: { status: to } });
+      const delivery = await tx.delivery.findUniqueOrThrow({ where: { orderId: order.orderId } });
+      if (count === 0) return delivery;
+      stopped = delivery;
+    }
+    await tx.outboxEvent.create({
+      data: events.record(DeliveryCancelled, { deliveryId: stopped.id, orderId: stopped.orderId }, { ...meta, orderId: stopped.orderId }),
+    });
+    return stopped;
+  });
 }
 
 /**
  * The courier hands the parcel over: PREPARING → DELIVERED, once (a repeat answers the delivered
- * shipment); a cancelled shipment cannot be completed.
+ * shipment); a stopped shipment cannot be completed.
  */
-export async function completeDelivery(db: DeliveryDatabase, prefix: string, deliveryId: string, meta: EventMeta) {
+export async function completeDelivery(db: DeliveryDatabase, events: OutboxWriter, deliveryId: string, meta: EventMeta) {
   return db.$transaction(async (tx: Transaction) => {
-    const completed = await tx.delivery.updateMany({ where: { id: deliveryId, status: 'PREPARING' }, data: { status: 'DELIVERED' } });
+    const { from, to } = SHIPMENT_TRANSITIONS.complete;
+    const completed = await tx.delivery.updateMany({ where: { id: deliveryId, status: from }, data: { status: to } });
     const delivery = await tx.delivery.findUnique({ where: { id: deliveryId } });
     if (!delivery) throw new DomainError('DELIVERY_NOT_FOUND', 'There is no such delivery.');
     if (completed.count === 1) {
       await tx.outboxEvent.create({
-        data: newOutboxRecord(prefix, DeliveryCompleted, { deliveryId, orderId: delivery.orderId }, { ...meta, orderId: delivery.orderId }),
+        data: events.record(DeliveryCompleted, { deliveryId, orderId: delivery.orderId }, { ...meta, orderId: delivery.orderId }),
       });
-    } else if (delivery.status !== 'DELIVERED') {
+    } else if (decideComplete(delivery.status) === 'not-completable') {
       throw new DomainError('DELIVERY_NOT_COMPLETABLE', `This delivery is ${delivery.status.toLowerCase()}; only one being prepared can be completed.`);
     }
     return delivery;

@@ -1,12 +1,10 @@
-import { OrderCancelled, OrderDelivered, newOutboxRecord, type EventMeta } from '@bookshop/events';
+import { OrderCancelled, OrderDelivered, type EventMeta, type OutboxWriter } from '@bookshop/events';
 import { DomainError, type Viewer } from '@bookshop/runtime';
-import type { Order, OrderDatabase } from '../database.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import { takeStep, type Order, type OrderDatabase, type OrderTransaction } from '../database.js';
+import { ORDER_TRANSITIONS, decideCancel, isVisibleStatus, type OrderTransition } from './order-states.js';
+import type { Shipments } from './shipments.js';
 
-/** Orders a customer can see: a PENDING order is still being decided, a REJECTED one never was. */
-const VISIBLE_STATUSES = new Set<Order['status']>(['PLACED', 'DELIVERED', 'CANCELLED']);
-
-export const isVisible = (order: Order) => VISIBLE_STATUSES.has(order.status);
+export const isVisible = (order: Order) => isVisibleStatus(order.status);
 
 /**
  * Who sees an order: its customer and staff; a courier sees the orders of deliveries (they only
@@ -23,33 +21,60 @@ export function assertCanSee(order: Order | null, viewer: Viewer | null, options
   return order;
 }
 
-type Transaction = Prisma.TransactionClient;
+const notCancellable = () =>
+  new DomainError('ORDER_NOT_CANCELLABLE', 'This order was delivered already; it can no longer be cancelled.');
 
 /**
- * The customer cancels until the order is delivered: PLACED → CANCELLED with OrderCancelled, once
- * (a repeat answers the cancelled order). Book gives the copies back and delivery cancels the
- * shipment when they see the event.
+ * The customer cancels until the parcel is handed over. Delivery decides (it alone knows whether
+ * the parcel has gone): order asks it to stop the shipment first, and records CANCELLED with
+ * OrderCancelled only when delivery said "stopped" — so a cancel racing the courier's completion
+ * can never leave a cancelled order with a delivered parcel. Book gives the copies back when it
+ * sees OrderCancelled. Delivery not answering: SERVICE_UNAVAILABLE and the order is unchanged (if
+ * delivery did stop the shipment, its DeliveryCancelled finishes the cancel: see recordCancelled).
  */
-export async function cancelOrder(db: OrderDatabase, prefix: string, orderId: string, viewer: Viewer, meta: EventMeta): Promise<Order> {
-  return db.$transaction(async (tx: Transaction) => {
-    const order = assertCanSee(await tx.order.findUnique({ where: { id: orderId } }), viewer);
-    if (viewer.role !== 'customer') throw new DomainError('FORBIDDEN', 'Only the customer of an order can cancel it.');
-    const cancelled = await tx.order.updateMany({ where: { id: orderId, status: 'PLACED' }, data: { status: 'CANCELLED' } });
-    if (cancelled.count === 1) {
-      await tx.outboxEvent.create({
-        data: newOutboxRecord(prefix, OrderCancelled, { orderId, customerId: order.customerId }, { ...meta, orderId }),
-      });
-      return { ...order, status: 'CANCELLED' as const };
-    }
-    if (order.status === 'CANCELLED') return order;
-    throw new DomainError('ORDER_NOT_CANCELLABLE', 'This order was delivered already; it can no longer be cancelled.');
-  });
+export async function cancelOrder(
+  db: OrderDatabase,
+  shipments: Shipments,
+  events: OutboxWriter,
+  orderId: string,
+  viewer: Viewer,
+  meta: EventMeta,
+): Promise<Order> {
+  const order = assertCanSee(await db.order.findUnique({ where: { id: orderId } }), viewer);
+  if (viewer.role !== 'customer') throw new DomainError('FORBIDDEN', 'Only the customer of an order can cancel it.');
+  const decision = decideCancel(order.status);
+  if (decision === 'already-cancelled') return order;
+  if (decision === 'not-cancellable') throw notCancellable();
+
+  if ((await shipments.stop({ orderId, address: order.address })) === 'DELIVERED') throw notCancellable();
+  await db.$transaction((tx: OrderTransaction) => recordCancelled(tx, events, orderId, { ...meta, orderId }));
+  events.written();
+  const cancelled = await db.order.findUniqueOrThrow({ where: { id: orderId } });
+  if (cancelled.status !== ORDER_TRANSITIONS.cancel.to) throw notCancellable();
+  return cancelled;
 }
 
-/** The delivery company handed the parcel over: PLACED → DELIVERED with OrderDelivered (a cancelled order stays cancelled). */
-export async function markDelivered(tx: Transaction, prefix: string, orderId: string, meta: EventMeta): Promise<void> {
-  const delivered = await tx.order.updateMany({ where: { id: orderId, status: 'PLACED' }, data: { status: 'DELIVERED' } });
-  if (delivered.count === 0) return;
-  const order = await tx.order.findUniqueOrThrow({ where: { id: orderId } });
-  await tx.outboxEvent.create({ data: newOutboxRecord(prefix, OrderDelivered, { orderId, customerId: order.customerId }, meta) });
+/**
+ * Takes one step of a placed order together with the event that announces it (no step without its
+ * event, no event without its step); a repeat, or an order already decided, changes nothing.
+ */
+async function stepWithEvent(
+  tx: OrderTransaction,
+  events: OutboxWriter,
+  orderId: string,
+  transition: Extract<OrderTransition, 'cancel' | 'deliver'>,
+  meta: EventMeta,
+): Promise<void> {
+  if (!(await takeStep(tx, orderId, transition))) return;
+  const { customerId } = await tx.order.findUniqueOrThrow({ where: { id: orderId }, select: { customerId: true } });
+  const event = transition === 'cancel' ? OrderCancelled : OrderDelivered;
+  await tx.outboxEvent.create({ data: events.record(event, { orderId, customerId }, meta) });
 }
+
+/** Delivery stopped the shipment (answered "stopped", or announced DeliveryCancelled): PLACED → CANCELLED. */
+export const recordCancelled = (tx: OrderTransaction, events: OutboxWriter, orderId: string, meta: EventMeta) =>
+  stepWithEvent(tx, events, orderId, 'cancel', meta);
+
+/** The courier handed the parcel over (DeliveryCompleted): PLACED → DELIVERED. */
+export const markDelivered = (tx: OrderTransaction, events: OutboxWriter, orderId: string, meta: EventMeta) =>
+  stepWithEvent(tx, events, orderId, 'deliver', meta);

@@ -1,7 +1,7 @@
-import { OrderPlaced, eventOf, outboxRecord, type OutboxWriter } from '@bookshop/events';
-import { DomainError, crashAt, isDomainError, logger } from '@bookshop/runtime';
-import type { Order, OrderDatabase } from '../database.js';
-import { Prisma } from '../generated/prisma/client.js';
+import { OrderPlaced, type OutboxWriter } from '@bookshop/events';
+import { DomainError, isDomainError, isRecordNotFound, isUniqueViolation, logger } from '@bookshop/runtime';
+import { takeStep, type Order, type OrderDatabase } from '../database.js';
+import { ORDER_TRANSITIONS, UNDECIDED } from './order-states.js';
 import { StockOutcomeUnknown, type StockReservations } from './stock-reservations.js';
 
 export interface PlaceOrderRequest {
@@ -24,10 +24,10 @@ const unavailable = (message: string, retryAfterSeconds = RETRY_AFTER_SECONDS) =
 
 /** What an earlier request with the same idempotency key decided. */
 function answerForRepeat(order: Order): Order {
-  if (order.status === 'PENDING') {
+  if (order.status === UNDECIDED) {
     throw unavailable('An order with this idempotency key is still being placed. Try again in a moment.', 1);
   }
-  if (order.status === 'REJECTED') {
+  if (order.status === ORDER_TRANSITIONS.reject.to) {
     throw new DomainError(
       (order.rejectionCode ?? 'OUT_OF_STOCK') as DomainError['code'],
       'An earlier request with this idempotency key was refused.',
@@ -58,13 +58,13 @@ async function startOrder(db: OrderDatabase, request: PlaceOrderRequest): Promis
         title: request.title,
         quantity: request.quantity,
         address: request.address,
-        status: 'PENDING',
+        status: UNDECIDED,
         idempotencyKey: idempotencyKey ?? null,
         correlationId: request.correlationId ?? null,
       },
     });
   } catch (error) {
-    if (idempotencyKey && error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    if (idempotencyKey && isUniqueViolation(error)) {
       const winner = await db.order.findUniqueOrThrow({
         where: { customerId_idempotencyKey: { customerId, idempotencyKey } },
       });
@@ -96,22 +96,26 @@ export async function placeOrder(
     ({ bookId } = await stock.reserve({ orderId: order.id, title: request.title, quantity: request.quantity }));
   } catch (error) {
     if (isDomainError(error)) {
-      await db.order.updateMany({ where: { id: order.id, status: 'PENDING' }, data: { status: 'REJECTED', rejectionCode: error.code } });
+      await takeStep(db, order.id, 'reject', { data: { rejectionCode: error.code } });
       throw error;
     }
     if (error instanceof StockOutcomeUnknown) {
-      await compensate(db, stock, order, error);
-      throw unavailable('The catalogue did not answer in time, so your order was not placed. Please try again.');
+      if (await compensate(db, stock, order, error)) {
+        throw unavailable('The catalogue did not answer in time, so your order was not placed. Please try again.');
+      }
+      return answerDecidedElsewhere(db, order.id);
     }
     throw error;
   }
-  crashAt('order.after-reserve');
 
   const placed = await recordPlaced(db, events, order, bookId, request);
-  if (placed) return placed;
-  // The reconciler decided this order while the call was slow: answer what it decided.
-  const decided = await db.order.findUniqueOrThrow({ where: { id: order.id } });
-  if (decided.status === 'PLACED') return decided;
+  return placed ?? answerDecidedElsewhere(db, order.id);
+}
+
+/** The reconciler decided this order while the call was slow: answer what it decided. */
+async function answerDecidedElsewhere(db: OrderDatabase, orderId: string): Promise<Order> {
+  const decided = await db.order.findUniqueOrThrow({ where: { id: orderId } });
+  if (decided.status === ORDER_TRANSITIONS.place.to) return decided;
   throw unavailable('The catalogue answered too late, so your order was not placed. Please try again.');
 }
 
@@ -127,46 +131,59 @@ export async function recordPlaced(
   bookId: string,
   meta: { correlationId?: string | null | undefined; traceparent?: string | null | undefined },
 ): Promise<Order | null> {
-  const event = eventOf(
+  const event = events.record(
     OrderPlaced,
     { orderId: order.id, customerId: order.customerId, bookId, title: order.title, quantity: order.quantity, address: order.address },
     { orderId: order.id, correlationId: meta.correlationId ?? order.id, traceparent: meta.traceparent ?? null },
   );
+  const { from, to } = ORDER_TRANSITIONS.place;
   try {
+    // One batch (one round trip): the update fails the whole batch when the order is decided.
     const [placed] = await db.$transaction([
-      db.order.update({ where: { id: order.id, status: 'PENDING', rejectionCode: null }, data: { status: 'PLACED', bookId } }),
-      db.outboxEvent.create({ data: outboxRecord(events.prefix, OrderPlaced, event) }),
+      db.order.update({ where: { id: order.id, status: from, rejectionCode: null }, data: { status: to, bookId } }),
+      db.outboxEvent.create({ data: event }),
     ]);
     events.written();
     return placed;
   } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') return null;
+    if (isRecordNotFound(error)) return null;
     throw error;
   }
 }
 
 /**
  * The customer is told "not placed" at once, so the copies must go back. That a release is owed
- * is recorded before the answer (rejectionCode on a PENDING order); the release itself runs after
- * it, in the background. If it fails, or this process dies first, the reconciler still knows to
- * release rather than to finish.
+ * is recorded before the answer (rejectionCode on the still undecided order); the release itself
+ * runs after it, in the background. If it fails, or this process dies first, the reconciler still
+ * knows to release rather than to finish. False when the order was decided (or claimed) elsewhere
+ * meanwhile: then it is not this saga's to compensate.
  */
-async function compensate(db: OrderDatabase, stock: StockReservations, order: Order, cause: Error): Promise<void> {
-  await db.order.update({ where: { id: order.id }, data: { rejectionCode: 'SERVICE_UNAVAILABLE' } });
+async function compensate(db: OrderDatabase, stock: StockReservations, order: Order, cause: Error): Promise<boolean> {
+  const claimed = await db.order.updateMany({
+    where: { id: order.id, status: UNDECIDED, rejectionCode: null },
+    data: { rejectionCode: 'SERVICE_UNAVAILABLE' },
+  });
+  if (claimed.count === 0) return false;
   releaseOwed(db, stock, order.id).catch((error: unknown) =>
     logger.warn(
       { orderId: order.id, err: error, cause: cause.message },
       'could not release stock after an unknown outcome; the order stays PENDING for the reconciler',
     ),
   );
+  return true;
 }
 
-/** Gives an order's copies back (a tombstone if book never saw it) and closes it as REJECTED. */
+/**
+ * Gives an order's copies back (a tombstone if book never saw it) and closes it as REJECTED. Only
+ * book's "released" closes it: any other answer leaves the order PENDING for the reconciler, so a
+ * customer told "not placed" never leaves copies held.
+ */
 export async function releaseOwed(db: OrderDatabase, stock: StockReservations, orderId: string): Promise<void> {
-  await stock.release(orderId);
+  const status = await stock.release(orderId);
+  if (status !== 'RELEASED') throw new Error(`book answered ${status} to the release of order ${orderId}; the order stays pending`);
   await markRejected(db, orderId);
 }
 
 export async function markRejected(db: OrderDatabase, orderId: string): Promise<void> {
-  await db.order.updateMany({ where: { id: orderId, status: 'PENDING' }, data: { status: 'REJECTED' } });
+  await takeStep(db, orderId, 'reject');
 }

@@ -1,5 +1,6 @@
 import { logger } from '@bookshop/runtime';
 import type { Order, OrderDatabase } from '../database.js';
+import { UNDECIDED } from './order-states.js';
 import { markRejected, recordPlaced, releaseOwed, type OrderEvents } from './place-order.js';
 import type { StockReservations } from './stock-reservations.js';
 
@@ -23,7 +24,7 @@ export async function reconcileOrder(db: OrderDatabase, stock: StockReservations
       return (await recordPlaced(db, events, order, held.bookId, order)) ? 'placed' : 'decided-elsewhere';
     }
     const claimed = await db.order.updateMany({
-      where: { id: order.id, status: 'PENDING', rejectionCode: null },
+      where: { id: order.id, status: UNDECIDED, rejectionCode: null },
       data: { rejectionCode: 'SERVICE_UNAVAILABLE' },
     });
     if (claimed.count === 0) return 'decided-elsewhere';
@@ -44,7 +45,7 @@ export async function reconcilePendingOrders(
   options: { staleAfterMs: number; batchSize?: number },
 ): Promise<Record<Resolution | 'failed', number>> {
   const stuck = await db.order.findMany({
-    where: { status: 'PENDING', updatedAt: { lt: new Date(Date.now() - options.staleAfterMs) } },
+    where: { status: UNDECIDED, updatedAt: { lt: new Date(Date.now() - options.staleAfterMs) } },
     orderBy: { updatedAt: 'asc' },
     take: options.batchSize ?? 100,
   });

@@ -9,7 +9,8 @@
  */
 export interface StockReservations {
   reserve(request: { orderId: string; title: string; quantity: number }): Promise<{ bookId: string }>;
-  release(orderId: string): Promise<void>;
+  /** Book's answer: the reservation's status after the release ('RELEASED' when it is done). */
+  release(orderId: string): Promise<HeldStock['status']>;
   /** What book holds for an order, or null if book has never seen it (the reconciler asks). */
   find(orderId: string): Promise<HeldStock | null>;
 }
