@@ -1,21 +1,34 @@
 import { EVENTS, applyOnce, on, type EventDefinition, type EventEnvelope, type EventHandler } from '@bookshop/events';
-import type { MyPageDatabase } from './database.js';
-import { projections } from './domain/projection.js';
+import type { MyPageDatabase, MyPageEntry } from './database.js';
+import { PROJECTED_EVENT_TYPES, type ProjectedEvent } from './domain/projection.js';
+import { isVisible, type VisibleEntry } from './entry-queries.js';
 import type { Prisma } from './generated/prisma/client.js';
+import { projectEvent } from './projection-store.js';
 
 /** Every event the projection knows how to apply. */
-export const PROJECTED_EVENTS: EventDefinition[] = EVENTS.filter((definition) => definition.type in projections);
+export const PROJECTED_EVENTS: EventDefinition[] = EVENTS.filter((definition) => (PROJECTED_EVENT_TYPES as readonly string[]).includes(definition.type));
 
 /** Each my page instance keeps its own read model, fed by its own durable consumer. */
 export const consumerName = (instance: string) => `mypage-${instance}`;
 
-export function myPageHandlers(db: MyPageDatabase, consumer: string, projected: (orderId: string) => void): EventHandler[] {
+/**
+ * The projection behind the inbox: each event applied at most once, and `projected` called with
+ * the entry as written, after the commit, only when the event changed an entry customers can see —
+ * a redelivered event, one that teaches the entry nothing new, or one that only fills a placeholder
+ * pushes nothing. The consumer handles one event at a time, so `projected` gets an order's versions
+ * in the order they were written.
+ */
+export function myPageHandlers(db: MyPageDatabase, consumer: string, projected: (entry: VisibleEntry) => void): EventHandler[] {
   const inTransaction = (work: (tx: Prisma.TransactionClient) => Promise<void>) => db.$transaction(work);
   return PROJECTED_EVENTS.map((definition) =>
     on(definition, async (event: EventEnvelope) => {
-      const project = projections[definition.type as keyof typeof projections] as (tx: Prisma.TransactionClient, e: EventEnvelope) => Promise<void>;
-      // Pushed once per change: a redelivered event changes nothing and pushes nothing.
-      if ((await applyOnce(inTransaction, consumer, event.id, (tx) => project(tx, event))) && event.orderId) projected(event.orderId);
+      // The consumer validated the payload against this definition: the pair is a ProjectedEvent.
+      const projectedEvent = { type: definition.type, payload: event.payload } as ProjectedEvent;
+      let written = null as MyPageEntry | null;
+      const applied = await applyOnce(inTransaction, consumer, event.id, async (tx) => {
+        written = await projectEvent(tx, projectedEvent);
+      });
+      if (applied && written && isVisible(written)) projected(written);
     }),
   );
 }

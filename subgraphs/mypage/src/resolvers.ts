@@ -1,6 +1,6 @@
 import { DomainError, pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
-import type { MyPageDatabase, MyPageEntry } from './database.js';
-import { listEntriesOfCustomer } from './domain/entries.js';
+import type { MyPageDatabase } from './database.js';
+import { allEntriesOfCustomer, findVisibleEntry, listEntriesOfCustomer, type VisibleEntry } from './entry-queries.js';
 import type { LiveUpdates } from './live-updates.js';
 
 /** DECISIONS.md: a subscription to an order not projected yet waits this long for it. */
@@ -18,24 +18,24 @@ export function createResolvers(db: MyPageDatabase, live: LiveUpdates, waitForOr
       myPageUpdated: {
         subscribe: async (_: unknown, __: unknown, { viewer }: ServiceContext) => {
           const customer = requireRole(viewer, 'customer');
-          const current = await db.myPageEntry.findMany({ where: { customerId: customer.subject }, orderBy: { orderId: 'asc' } });
-          return live.stream(`customer:${customer.subject}`, current);
+          return live.stream(`customer:${customer.subject}`, await allEntriesOfCustomer(db, customer.subject));
         },
-        resolve: (entry: MyPageEntry) => entry,
+        resolve: (entry: VisibleEntry) => entry,
       },
       orderStatusChanged: {
         subscribe: async (_: unknown, { orderId }: { orderId: string }, { viewer }: ServiceContext) => {
           const customer = requireRole(viewer, 'customer');
-          const entry = (await db.myPageEntry.findUnique({ where: { orderId } })) ?? (await live.waitForOrder(orderId, waitForOrderMs));
+          // A placeholder (events that came before OrderPlaced) counts as not projected yet.
+          const entry = (await findVisibleEntry(db, orderId)) ?? (await live.waitForOrder(orderId, waitForOrderMs));
           if (!entry) throw new DomainError('ORDER_NOT_FOUND', 'There is no such order.');
           if (entry.customerId !== customer.subject) throw new DomainError('FORBIDDEN', 'This order is not yours.');
           return live.stream(`order:${orderId}`, [entry]);
         },
-        resolve: (entry: MyPageEntry) => entry,
+        resolve: (entry: VisibleEntry) => entry,
       },
     },
     MyPageEntry: {
-      order: (entry: MyPageEntry) => ({ __typename: 'Order', id: entry.orderId }),
+      order: (entry: VisibleEntry) => ({ __typename: 'Order', id: entry.orderId }),
     },
   };
 }

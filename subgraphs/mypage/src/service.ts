@@ -3,6 +3,7 @@ import { loadTypeDefs, startDatabaseSubgraph, type RunningService } from '@books
 import type { MyPageConfig } from './config.js';
 import { openMyPageDatabase } from './database.js';
 import { consumerName, myPageHandlers } from './events.js';
+import { startHeartbeat } from './heartbeat.js';
 import { LiveUpdates } from './live-updates.js';
 import { createResolvers } from './resolvers.js';
 
@@ -12,16 +13,15 @@ const typeDefs = loadTypeDefs(new URL('../src/schema.graphql', import.meta.url))
 export async function startMyPageService(config: MyPageConfig, options: { waitForOrderMs?: number } = {}): Promise<RunningService> {
   const database = await openMyPageDatabase(config.databaseUrl);
   const live = new LiveUpdates();
-  // After each projection commits, its entry goes to this instance's live subscribers.
-  const pushEntry = async (orderId: string) => {
-    const entry = await database.myPageEntry.findUnique({ where: { orderId } });
-    if (entry) live.publish(entry);
-  };
   const consumer = consumerName(config.instance);
+  // Recorded before the consumer starts and removed after it stops: while it is there, a rebuild
+  // refuses to delete the consumer under this instance.
+  const heartbeat = await startHeartbeat(database, config.instance);
   const events = startContextEvents({
     settings: config.events,
     name: consumer,
-    handlers: () => myPageHandlers(database, consumer, (orderId) => void pushEntry(orderId)),
+    // Each change, once committed, goes to this instance's live subscribers.
+    handlers: () => myPageHandlers(database, consumer, (entry) => live.publish(entry)),
   });
   return startDatabaseSubgraph({
     name: 'mypage',
@@ -30,6 +30,12 @@ export async function startMyPageService(config: MyPageConfig, options: { waitFo
     resolvers: createResolvers(database, live, options.waitForOrderMs),
     subscriptions: true,
     database,
-    background: events,
+    background: {
+      readiness: events.readiness,
+      stop: async () => {
+        await events.stop();
+        await heartbeat.stop();
+      },
+    },
   });
 }

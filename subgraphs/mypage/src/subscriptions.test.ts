@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DeliveryStarted, OrderCancelled, OrderPlaced, connectEventBus, eventOf, subjectOf, type EventBus, type EventDefinition, type EventEnvelope } from '@bookshop/events';
+import { DeliveryCompleted, DeliveryStarted, OrderCancelled, OrderDelivered, OrderPlaced, connectEventBus, eventOf, subjectOf, type EventBus, type EventDefinition, type EventEnvelope } from '@bookshop/events';
 import { DEVELOPMENT_JWT_SECRET, type RunningService } from '@bookshop/runtime';
 import { createSqliteTestDatabase, eventually, TEST_NATS_URL, type TestDatabase, tokenFor } from '@bookshop/testing';
 import { createClient, type Client } from 'graphql-ws';
@@ -92,6 +92,31 @@ describe('live my page', () => {
     ]);
     await until(() => mine.received.some((entry) => entry.version === 3));
     expect(mine.errors).toEqual([]);
+  });
+
+  it('a DeliveryStarted replayed after DeliveryCompleted pushes nothing, so no status ever goes backwards', async () => {
+    const order = placed('alice');
+    const orderId = order.orderId!;
+    const meta = { orderId, correlationId: 'c' };
+    const deliveryId = randomUUID();
+    await publish(OrderPlaced, order);
+    const alice = await connect('alice');
+    const updates = collect(alice, `subscription($id: ID!) { orderStatusChanged(orderId: $id) { ${ENTRY} } }`, { id: orderId });
+    await until(() => updates.received.length === 1);
+    await publish(DeliveryStarted, eventOf(DeliveryStarted, { deliveryId, orderId, address: 'x' }, meta));
+    await publish(DeliveryCompleted, eventOf(DeliveryCompleted, { deliveryId, orderId }, meta));
+    await until(() => updates.received.length === 3);
+    // A replay: the same fact as an event with another id, which the inbox cannot tell apart.
+    await publish(DeliveryStarted, eventOf(DeliveryStarted, { deliveryId, orderId, address: 'x' }, meta));
+    await publish(OrderDelivered, eventOf(OrderDelivered, { orderId, customerId: 'alice' }, meta));
+    await until(() => updates.received.some((entry) => entry.orderStatus === 'DELIVERED'));
+    expect(updates.received.map((entry) => [entry.version, entry.orderStatus, entry.deliveryStatus])).toEqual([
+      [1, 'PLACED', null],
+      [2, 'PLACED', 'PREPARING'],
+      [3, 'PLACED', 'DELIVERED'],
+      [4, 'DELIVERED', 'DELIVERED'],
+    ]);
+    expect(updates.errors).toEqual([]);
   });
 
   it('waits for an order not projected yet, then answers ORDER_NOT_FOUND if it never comes', async () => {

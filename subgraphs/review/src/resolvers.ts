@@ -17,7 +17,7 @@ export function createResolvers(db: ReviewDatabase, events: OutboxWriter): Graph
     Mutation: {
       writeReview: async (_: unknown, { input }: { input: unknown }, { viewer, request }: ServiceContext) => {
         const customer = requireRole(viewer, 'customer');
-        const review = await writeReview(db, events.prefix, customer, parseInput(writeReviewInput, input), request);
+        const review = await writeReview(db, events, customer, parseInput(writeReviewInput, input), request);
         events.written();
         return review;
       },

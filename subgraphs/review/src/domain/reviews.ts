@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ReviewWritten, newOutboxRecord, type EventMeta } from '@bookshop/events';
+import { ReviewWritten, type EventMeta, type OutboxWriter } from '@bookshop/events';
 import { DomainError, groupBy, type Viewer } from '@bookshop/runtime';
 import type { Review, ReviewDatabase } from '../database.js';
 import { Prisma } from '../generated/prisma/client.js';
@@ -47,10 +47,13 @@ export interface NewReview {
  * One review per delivered order, by the order's own customer, announced by ReviewWritten.
  * Review knows orders from their events only.
  */
-export async function writeReview(db: ReviewDatabase, prefix: string, customer: Viewer, review: NewReview, meta: EventMeta): Promise<Review> {
+export async function writeReview(db: ReviewDatabase, events: OutboxWriter, customer: Viewer, review: NewReview, meta: EventMeta): Promise<Review> {
   return db.$transaction(async (tx: Transaction) => {
     const order = await tx.reviewableOrder.findUnique({ where: { orderId: review.orderId } });
-    if (!order) throw new DomainError('ORDER_NOT_FOUND', 'There is no such order (or it was placed a moment ago: try again shortly).');
+    // A placeholder (order's later events came before its OrderPlaced) has no customer yet: not found, yet.
+    if (!order || order.customerId === null || order.bookId === null) {
+      throw new DomainError('ORDER_NOT_FOUND', 'There is no such order (or it was placed a moment ago: try again shortly).');
+    }
     if (order.customerId !== customer.subject) throw new DomainError('FORBIDDEN', 'This order is not yours.');
     if (order.status !== 'DELIVERED') throw new DomainError('REVIEW_NOT_ALLOWED', 'An order can be reviewed once it is delivered.');
     if (await tx.review.findUnique({ where: { orderId: review.orderId } })) {
@@ -60,25 +63,11 @@ export async function writeReview(db: ReviewDatabase, prefix: string, customer: 
       data: { id: randomUUID(), orderId: order.orderId, bookId: order.bookId, customerId: order.customerId, rating: review.rating, content: review.content },
     });
     await tx.outboxEvent.create({
-      data: newOutboxRecord(prefix, ReviewWritten, {
+      data: events.record(ReviewWritten, {
         reviewId: written.id, orderId: written.orderId, bookId: written.bookId, customerId: written.customerId,
         rating: written.rating, content: written.content,
       }, { ...meta, orderId: written.orderId }),
     });
     return written;
   });
-}
-
-/** What review learns from order's events about each order. */
-export async function learnOrder(tx: Transaction, order: { orderId: string; customerId: string; bookId: string }) {
-  await tx.reviewableOrder.upsert({
-    where: { orderId: order.orderId },
-    create: { orderId: order.orderId, customerId: order.customerId, bookId: order.bookId, status: 'PLACED' },
-    update: {},
-  });
-}
-
-export async function setOrderStatus(tx: Transaction, orderId: string, status: 'DELIVERED' | 'CANCELLED') {
-  const { count } = await tx.reviewableOrder.updateMany({ where: { orderId }, data: { status } });
-  if (count === 0) throw new Error(`review has not seen order ${orderId} placed yet`);
 }
