@@ -17,7 +17,7 @@ RUN apt-get update \
 RUN npm install -g pnpm@10.34.9
 WORKDIR /repo
 # Dependencies first, from the lockfile alone: this layer survives source changes.
-COPY pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY pnpm-lock.yaml pnpm-workspace.yaml .pnpmfile.cjs ./
 RUN pnpm fetch
 COPY . .
 RUN pnpm install --frozen-lockfile --offline

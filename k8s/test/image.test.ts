@@ -1,13 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { databaseUrl, dropDatabase, ensureDatabase } from '@bookshop/prisma';
+import { promisify } from 'node:util';
+import { connectEventBus } from '@bookshop/events';
+import { CONTEXTS, dropDatabase, ensureDatabase, isPostgresContext, type Context } from '@bookshop/prisma';
 import { TEST_NATS_URL, TEST_POSTGRES_URL, countRows } from '@bookshop/testing';
 import { freePort, spawnManaged, waitUntilReady } from '@bookshop/tools';
 import { parse } from 'yaml';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_DIR } from './render.js';
+
+const execFileAsync = promisify(execFile);
 
 /** The Dockerfile as instructions: continuation lines joined, comments dropped. */
 function instructions(): Array<{ keyword: string; args: string }> {
@@ -74,59 +78,155 @@ describe('the Dockerfile', () => {
   });
 });
 
-describe("the image's contents, assembled as the Dockerfile does (pnpm deploy --prod), and run", () => {
+/** The services' images: every package the pipeline ships except the migrations image. */
+const SERVICE_PACKAGES = IMAGE_PACKAGES.filter((pkg) => pkg !== 'prisma');
+/** The database a service owns, which the migrations image prepares; the router owns none. */
+const contextOf = (pkg: string): Context | undefined => (CONTEXTS as readonly string[]).includes(pkg) ? (pkg as Context) : undefined;
+
+/** The migrations committed for a context: one folder each. */
+const committedMigrationCount = (context: Context) =>
+  readdirSync(`${REPO_DIR}/prisma/${context}/migrations`, { withFileTypes: true }).filter((entry) => entry.isDirectory()).length;
+
+/** Build- and test-time packages: no image has one as a dependency of its own. */
+const BUILD_ONLY = ['prisma', '@apollo/composition', 'vitest', '@bookshop/testing'];
+/**
+ * Of those, what no image has anywhere, not even as a dependency's (.pnpmfile.cjs keeps
+ * @prisma/client's optional peer, the CLI, out). @apollo/composition can come in deeper:
+ * @apollo/gateway itself depends on it.
+ */
+const NOWHERE = ['prisma', 'vitest', '@bookshop/testing'];
+
+/** What a deployed folder holds that it should not (empty when it is as it should be). */
+function buildToolsIn(dir: string, nowhere = NOWHERE): string[] {
+  const store = existsSync(`${dir}/node_modules/.pnpm`) ? readdirSync(`${dir}/node_modules/.pnpm`) : [];
+  const ownDependencies = BUILD_ONLY.filter((name) => existsSync(`${dir}/node_modules/${name}`));
+  const deeper = nowhere
+    .filter((name) => store.some((entry) => entry.startsWith(`${name.replace('/', '+')}@`)))
+    .map((name) => `${name} (in node_modules/.pnpm)`);
+  return [...ownDependencies, ...deeper];
+}
+
+/** Runs a command to its end; a failure says what failed and shows all it printed. */
+async function runToEnd(what: string, command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<void> {
+  try {
+    await execFileAsync(command, args, { ...options, maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    const { message, stdout = '', stderr = '' } = error as Error & { stdout?: string; stderr?: string };
+    throw new Error(`${what} failed: ${message.split('\n')[0]}\n${stdout}${stderr}`);
+  }
+}
+
+/** A queue that runs at most `limit` tasks at once. */
+function taskQueue(limit: number) {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    while (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+describe("each image's contents, assembled as the Dockerfile does (pnpm deploy --prod), migrated and run", () => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'bookshop-image-'));
-  const database = `bookshop_image_${process.pid}_${Date.now()}`;
+  const run = `${process.pid}_${Date.now()}`;
+  const databases: string[] = [];
+  const events = { url: TEST_NATS_URL, prefix: `image_${run}`, stream: `IMAGE_${run}` };
   afterAll(async () => {
     rmSync(work, { recursive: true, force: true });
-    await dropDatabase(TEST_POSTGRES_URL, database);
+    for (const database of databases) await dropDatabase(TEST_POSTGRES_URL, database);
+    // The services made the run's stream on the machine's broker; leave nothing behind.
+    const bus = await connectEventBus({ ...events, name: 'image-test' });
+    await bus.jsm.streams.delete(events.stream);
+    await bus.close();
   });
 
-  const deploy = (pkg: string) => {
-    const target = path.join(work, pkg);
-    execFileSync('pnpm', ['--filter', `@bookshop/${pkg}`, 'deploy', '--prod', '--legacy', target], { cwd: REPO_DIR, stdio: 'ignore' });
-    return target;
-  };
+  /**
+   * `pnpm --filter @bookshop/<pkg> deploy --prod --legacy`, as the Dockerfile's build stage: the
+   * image's /app. All are started at once, two at a time (a deploy is mostly CPU, and there are two
+   * cores); the migrations image first, as every service's test needs it. Each test awaits its own,
+   * so a failed deploy fails the test of its package (and is not an unhandled rejection meanwhile).
+   */
+  const deploys = new Map<string, Promise<string>>();
+  beforeAll(() => {
+    const queue = taskQueue(2);
+    for (const pkg of ['prisma', ...SERVICE_PACKAGES]) {
+      const target = path.join(work, pkg);
+      const deployed = queue(() =>
+        runToEnd(`deploying ${pkg}`, 'pnpm', ['--filter', `@bookshop/${pkg}`, 'deploy', '--prod', '--legacy', target], { cwd: REPO_DIR }),
+      ).then(() => target);
+      deployed.catch(() => {});
+      deploys.set(pkg, deployed);
+    }
+  });
 
-  it("the migrations image migrates empty PostgreSQL and SQLite databases, and the book image then serves on its database", async () => {
-    await ensureDatabase(TEST_POSTGRES_URL, database);
-    const url = databaseUrl(TEST_POSTGRES_URL, database);
-
-    const migrate = deploy('prisma');
-    expect(existsSync(`${migrate}/node_modules/vitest`)).toBe(false); // production dependencies only
-    execFileSync(process.execPath, ['dist/migrate-cli.js', 'book'], { cwd: migrate, env: { ...process.env, BOOK_DATABASE_URL: url }, stdio: 'ignore' });
-    expect(await countRows(url, 'Book')).toBe(0); // the table exists
-    // SQLite contexts too (the file on the pod's volume).
-    execFileSync(process.execPath, ['dist/migrate-cli.js', 'review'], {
-      cwd: migrate,
-      env: { ...process.env, REVIEW_DATABASE_URL: `file:${work}/review.db` },
-      stdio: 'ignore',
+  /** A new, empty database for the context, migrated by the migrations image; its URL. */
+  async function migratedDatabase(context: Context): Promise<string> {
+    const migrations = await deploys.get('prisma')!;
+    let url: string;
+    if (isPostgresContext(context)) {
+      const database = `bookshop_image_${context}_${run}`;
+      databases.push(database);
+      url = await ensureDatabase(TEST_POSTGRES_URL, database);
+    } else {
+      url = `file:${work}/${context}.db`;
+    }
+    await runToEnd(`the migrations image on ${context}`, process.execPath, ['dist/migrate-cli.js', context], {
+      cwd: migrations,
+      env: { PATH: process.env.PATH, [`${context.toUpperCase()}_DATABASE_URL`]: url },
     });
-    expect(existsSync(`${work}/review.db`)).toBe(true);
+    return url;
+  }
 
-    const book = deploy('book');
-    expect(existsSync(`${book}/node_modules/@bookshop/testing`)).toBe(false);
+  it('the migrations image carries no build or test tool: it applies the SQL itself, without the Prisma CLI', async () => {
+    const migrations = await deploys.get('prisma')!;
+    expect({ pkg: 'prisma', buildTools: buildToolsIn(migrations) }).toEqual({ pkg: 'prisma', buildTools: [] });
+  }, 180_000);
+
+  // Concurrent: each waits for its deploy, then its server starts while later deploys still run.
+  const serviceTest = { timeout: 180_000 }; // from the start, with its deploy queued behind the others'
+  it.concurrent.for(SERVICE_PACKAGES)('%s: deployed with production dependencies only, on its migrated database, gets ready', serviceTest, async (pkg, { expect }) => {
+    const dir = await deploys.get(pkg)!;
+    expect.soft({ pkg, buildTools: buildToolsIn(dir) }).toEqual({ pkg, buildTools: [] }); // soft: the run below is checked too
+
+    const context = contextOf(pkg);
+    const databaseEnv: Record<string, string> = {};
+    if (context) {
+      const url = await migratedDatabase(context);
+      if (isPostgresContext(context)) expect(await countRows(url, '_prisma_migrations')).toBe(committedMigrationCount(context));
+      databaseEnv[`${context.toUpperCase()}_DATABASE_URL`] = url;
+    }
     const port = await freePort();
+    const output: string[] = [];
     const child = spawnManaged({
-      name: 'book image',
+      name: `the ${pkg} image`,
       command: process.execPath,
       args: ['dist/main.js'],
-      cwd: book,
+      cwd: dir,
+      // What the image's environment gives it, and no more: nothing of this shell's leaks in.
       env: {
         PATH: process.env.PATH,
         NODE_ENV: 'production',
         PORT: String(port),
-        BOOK_DATABASE_URL: url,
-        NATS_URL: TEST_NATS_URL,
-        JWT_SECRET: 'an-image-test-secret-of-length',
-        EVENT_PREFIX: `image_${process.pid}`,
-        EVENT_STREAM: `IMAGE_${process.pid}`,
+        NATS_URL: events.url,
+        JWT_SECRET: 'the-image-test-secret-not-the-development-one',
+        EVENT_PREFIX: events.prefix,
+        EVENT_STREAM: events.stream,
+        ...databaseEnv,
       },
+      onLine: (line) => output.push(line),
     });
     try {
-      await waitUntilReady(`http://127.0.0.1:${port}/readyz`, child, 30_000); // rejects if it dies first
+      await waitUntilReady(`http://127.0.0.1:${port}/readyz`, child, 60_000); // rejects if it dies first
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; it printed:\n${output.join('\n')}`);
     } finally {
       await child.stop();
     }
-  }, 120_000);
+  });
 });

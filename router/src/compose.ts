@@ -3,8 +3,8 @@ import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { SUBGRAPHS, defaultSubgraphUrl } from './subgraphs.js';
 
-/** Where the committed supergraph lives; the router loads it at start. */
-export const SUPERGRAPH_FILE = new URL('../supergraph.graphql', import.meta.url);
+// Development only (`pnpm compose` and the supergraph test): @apollo/composition is a devDependency,
+// so nothing the router runs may import this module; it reads supergraph-file.ts instead.
 
 const schemaFileOf = (name: string) => new URL(`../../subgraphs/${name}/src/schema.graphql`, import.meta.url);
 
@@ -23,4 +23,3 @@ export function composeSupergraph(): string {
   return result.supergraphSdl;
 }
 
-export const loadSupergraph = () => readFileSync(SUPERGRAPH_FILE, 'utf8');

@@ -1,11 +1,11 @@
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { startGraphQLService, type RunningService } from '@bookshop/runtime';
-import { loadSupergraph } from './compose.js';
 import type { RouterConfig } from './config.js';
 import { createGateway } from './gateway.js';
 import { createSubgraphFetcher } from './subgraph-fetcher.js';
 import { createSubscriptionExecutor } from './subscriptions.js';
+import { loadSupergraph } from './supergraph-file.js';
 
 /** The federated router: one GraphQL endpoint in front of every subgraph. */
 export async function startRouter(config: RouterConfig, supergraphSdl = loadSupergraph()): Promise<RunningService> {
