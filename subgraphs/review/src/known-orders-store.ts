@@ -2,7 +2,7 @@ import { learnOrder, type KnownOrder, type OrderEvent, type OrderStatus } from '
 import type { Prisma, ReviewableOrder } from './generated/prisma/client.js';
 
 /** A stored row as the rule sees it. A row without a customer is a placeholder. */
-function knownOrderOf(row: ReviewableOrder): KnownOrder {
+export function knownOrderOf(row: ReviewableOrder): KnownOrder {
   const { customerId, bookId } = row;
   return {
     orderId: row.orderId,

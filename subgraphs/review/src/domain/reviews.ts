@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ReviewWritten, type EventMeta, type OutboxWriter } from '@bookshop/events';
-import { DomainError, groupBy, type Viewer } from '@bookshop/runtime';
+import { groupBy, isUniqueViolation, type Viewer } from '@bookshop/runtime';
 import type { Review, ReviewDatabase } from '../database.js';
+import { knownOrderOf } from '../known-orders-store.js';
 import { Prisma } from '../generated/prisma/client.js';
+import { refusalToReview, secondReview } from './review-rules.js';
 
 export const findReview = (db: ReviewDatabase, id: string) => db.review.findUnique({ where: { id } });
 
@@ -44,30 +46,32 @@ export interface NewReview {
 }
 
 /**
- * One review per delivered order, by the order's own customer, announced by ReviewWritten.
- * Review knows orders from their events only.
+ * One review per delivered order, by the order's own customer (review-rules.ts), announced by
+ * ReviewWritten. Review knows orders from their events only. Two reviews of one order at the same
+ * instant: the review's unique order id lets one in, the other is refused like any second review.
  */
 export async function writeReview(db: ReviewDatabase, events: OutboxWriter, customer: Viewer, review: NewReview, meta: EventMeta): Promise<Review> {
-  return db.$transaction(async (tx: Transaction) => {
-    const order = await tx.reviewableOrder.findUnique({ where: { orderId: review.orderId } });
-    // A placeholder (order's later events came before its OrderPlaced) has no customer yet: not found, yet.
-    if (!order || order.customerId === null || order.bookId === null) {
-      throw new DomainError('ORDER_NOT_FOUND', 'There is no such order (or it was placed a moment ago: try again shortly).');
-    }
-    if (order.customerId !== customer.subject) throw new DomainError('FORBIDDEN', 'This order is not yours.');
-    if (order.status !== 'DELIVERED') throw new DomainError('REVIEW_NOT_ALLOWED', 'An order can be reviewed once it is delivered.');
-    if (await tx.review.findUnique({ where: { orderId: review.orderId } })) {
-      throw new DomainError('REVIEW_NOT_ALLOWED', 'This order has a review already: one review per order.');
-    }
-    const written = await tx.review.create({
-      data: { id: randomUUID(), orderId: order.orderId, bookId: order.bookId, customerId: order.customerId, rating: review.rating, content: review.content },
+  try {
+    return await db.$transaction(async (tx: Transaction) => {
+      const row = await tx.reviewableOrder.findUnique({ where: { orderId: review.orderId } });
+      const order = row ? knownOrderOf(row) : null;
+      const alreadyReviewed = (await tx.review.count({ where: { orderId: review.orderId } })) > 0;
+      const refusal = refusalToReview(order, customer.subject, alreadyReviewed);
+      if (refusal) throw refusal;
+      const { customerId, bookId } = order!.placed!;
+      const written = await tx.review.create({
+        data: { id: randomUUID(), orderId: review.orderId, bookId, customerId, rating: review.rating, content: review.content },
+      });
+      await tx.outboxEvent.create({
+        data: events.record(ReviewWritten, {
+          reviewId: written.id, orderId: written.orderId, bookId: written.bookId, customerId: written.customerId,
+          rating: written.rating, content: written.content,
+        }, { ...meta, orderId: written.orderId }),
+      });
+      return written;
     });
-    await tx.outboxEvent.create({
-      data: events.record(ReviewWritten, {
-        reviewId: written.id, orderId: written.orderId, bookId: written.bookId, customerId: written.customerId,
-        rating: written.rating, content: written.content,
-      }, { ...meta, orderId: written.orderId }),
-    });
-    return written;
-  });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw secondReview();
+    throw error;
+  }
 }
