@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
-import { crashAt, logger, runWithRequest } from '@bookshop/runtime';
+import { crashAt, isArmed, logger, runWithRequest } from '@bookshop/runtime';
 import { deadLetterSubject, subjectOf, type EventDefinition, type Payload } from './catalogue.js';
 import { envelopeSchema, type EventEnvelope } from './envelope.js';
 import type { EventBus } from './nats.js';
@@ -102,6 +102,11 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       return park(message, `invalid event: ${error instanceof Error ? error.message : String(error)}`, envelope.type);
     }
     try {
+      // Fault point: the first delivery fails before the handler runs (nothing committed), so the
+      // event comes back as a redelivery, possibly after events published behind it.
+      if (isArmed('consumer.fail-first-attempt') && message.info.deliveryCount === 1) {
+        throw new Error('fault point consumer.fail-first-attempt: first delivery refused');
+      }
       await runWithRequest({ correlationId: envelope.correlationId, ...(envelope.traceparent ? { traceparent: envelope.traceparent } : {}) }, () =>
         handler.handle(envelope),
       );

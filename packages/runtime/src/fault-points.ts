@@ -6,9 +6,17 @@ import { logger } from './logger.js';
  * - `order.after-reserve`: the order process dies (SIGKILL) after book reserved stock, before
  *   the order records the result;
  * - `consumer.after-effect`: a consumer's process dies after its effect committed, before the ack;
+ * - `consumer.fail-first-attempt`: a consumer's handler throws on the first delivery of every
+ *   event, before its effect commits, so each event is applied on a redelivery (out of order with
+ *   the events behind it), as after a transient database error;
  * - `event-loop.stall-on-sigusr2`: SIGUSR2 blocks the event loop for FAULT_STALL_MS (default 4 s).
  */
-export const FAULT_POINTS = ['order.after-reserve', 'consumer.after-effect', 'event-loop.stall-on-sigusr2'] as const;
+export const FAULT_POINTS = [
+  'order.after-reserve',
+  'consumer.after-effect',
+  'consumer.fail-first-attempt',
+  'event-loop.stall-on-sigusr2',
+] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
 const armed = new Set((process.env.FAULT_POINTS ?? '').split(',').map((name) => name.trim()).filter(Boolean));
