@@ -1,12 +1,9 @@
-import { DomainError, pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
+import { pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
 import type { MyPageDatabase } from './database.js';
-import { allEntriesOfCustomer, findVisibleEntry, listEntriesOfCustomer, type VisibleEntry } from './entry-queries.js';
-import type { LiveUpdates } from './live-updates.js';
+import { listEntriesOfCustomer, type VisibleEntry } from './entry-queries.js';
+import type { LiveSubscriptions } from './live-subscriptions.js';
 
-/** DECISIONS.md: a subscription to an order not projected yet waits this long for it. */
-const WAIT_FOR_ORDER_MS = 10_000;
-
-export function createResolvers(db: MyPageDatabase, live: LiveUpdates, waitForOrderMs = WAIT_FOR_ORDER_MS): GraphQLResolverMap<ServiceContext> {
+export function createResolvers(db: MyPageDatabase, subscriptions: LiveSubscriptions): GraphQLResolverMap<ServiceContext> {
   return {
     Query: {
       myPage: (_: unknown, args: unknown, { viewer }: ServiceContext) => {
@@ -16,21 +13,12 @@ export function createResolvers(db: MyPageDatabase, live: LiveUpdates, waitForOr
     },
     Subscription: {
       myPageUpdated: {
-        subscribe: async (_: unknown, __: unknown, { viewer }: ServiceContext) => {
-          const customer = requireRole(viewer, 'customer');
-          return live.stream(`customer:${customer.subject}`, await allEntriesOfCustomer(db, customer.subject));
-        },
+        subscribe: (_: unknown, __: unknown, { viewer }: ServiceContext) => subscriptions.customer(requireRole(viewer, 'customer').subject),
         resolve: (entry: VisibleEntry) => entry,
       },
       orderStatusChanged: {
-        subscribe: async (_: unknown, { orderId }: { orderId: string }, { viewer }: ServiceContext) => {
-          const customer = requireRole(viewer, 'customer');
-          // A placeholder (events that came before OrderPlaced) counts as not projected yet.
-          const entry = (await findVisibleEntry(db, orderId)) ?? (await live.waitForOrder(orderId, waitForOrderMs));
-          if (!entry) throw new DomainError('ORDER_NOT_FOUND', 'There is no such order.');
-          if (entry.customerId !== customer.subject) throw new DomainError('FORBIDDEN', 'This order is not yours.');
-          return live.stream(`order:${orderId}`, [entry]);
-        },
+        subscribe: (_: unknown, { orderId }: { orderId: string }, { viewer }: ServiceContext) =>
+          subscriptions.order(orderId, requireRole(viewer, 'customer').subject),
         resolve: (entry: VisibleEntry) => entry,
       },
     },

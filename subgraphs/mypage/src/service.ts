@@ -4,15 +4,20 @@ import type { MyPageConfig } from './config.js';
 import { openMyPageDatabase } from './database.js';
 import { consumerName, myPageHandlers } from './events.js';
 import { startHeartbeat } from './heartbeat.js';
+import { LiveSubscriptions, type LiveSubscriptionOptions } from './live-subscriptions.js';
 import { LiveUpdates } from './live-updates.js';
 import { createResolvers } from './resolvers.js';
 
 const typeDefs = loadTypeDefs(new URL('../src/schema.graphql', import.meta.url));
 
+export interface MyPageServiceOptions extends LiveSubscriptionOptions {
+  /** This instance's live updates; a test passes its own to count the listeners left behind. */
+  live?: LiveUpdates;
+}
+
 /** The customer's read model (CQRS): projected from the shop's events, never by calling other subgraphs. */
-export async function startMyPageService(config: MyPageConfig, options: { waitForOrderMs?: number } = {}): Promise<RunningService> {
+export async function startMyPageService(config: MyPageConfig, { live = new LiveUpdates(), ...subscriptionOptions }: MyPageServiceOptions = {}): Promise<RunningService> {
   const database = await openMyPageDatabase(config.databaseUrl);
-  const live = new LiveUpdates();
   const consumer = consumerName(config.instance);
   // Recorded before the consumer starts and removed after it stops: while it is there, a rebuild
   // refuses to delete the consumer under this instance.
@@ -27,7 +32,7 @@ export async function startMyPageService(config: MyPageConfig, options: { waitFo
     name: 'mypage',
     config,
     typeDefs,
-    resolvers: createResolvers(database, live, options.waitForOrderMs),
+    resolvers: createResolvers(database, new LiveSubscriptions(database, live, subscriptionOptions)),
     subscriptions: true,
     database,
     background: {
