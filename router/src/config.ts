@@ -9,6 +9,8 @@ export interface RouterConfig extends ServiceConfig {
   /** Load shedding: operations in flight at once, overall and per client. */
   maxInFlight: number;
   maxInFlightPerClient: number;
+  /** A subgraph that does not answer within this long answers SERVICE_UNAVAILABLE (queries and subscription events). */
+  subgraphTimeoutMs: number;
 }
 
 export function routerConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig {
@@ -18,6 +20,7 @@ export function routerConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig
       ROUTER_PORT: z.coerce.number().int().min(0).max(65535).optional(),
       ROUTER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(1_024),
       ROUTER_MAX_IN_FLIGHT_PER_CLIENT: z.coerce.number().int().min(1).default(128),
+      ROUTER_SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     },
     env,
   );
@@ -28,5 +31,6 @@ export function routerConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig
     sandbox: !shared.production,
     maxInFlight: own.ROUTER_MAX_IN_FLIGHT,
     maxInFlightPerClient: own.ROUTER_MAX_IN_FLIGHT_PER_CLIENT,
+    subgraphTimeoutMs: own.ROUTER_SUBGRAPH_TIMEOUT_MS,
   };
 }

@@ -1,15 +1,45 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { ServiceContext } from '@bookshop/runtime';
+import { logger, type ServiceContext } from '@bookshop/runtime';
+import { GraphQLError } from 'graphql';
 import type { SubgraphFetcher } from './subgraph-fetcher.js';
+
+/** Statuses a proxy or a balancer answers for a subgraph that is not there. */
+const GATEWAY_STATUSES = new Set([502, 503, 504]);
+
+/** A subgraph that did not answer (refused, reset, timed out): a refusal with a code, naming it. */
+export function subgraphUnavailable(serviceName: string): GraphQLError {
+  return new GraphQLError(`The ${serviceName} service did not answer. Please try again in a moment.`, {
+    extensions: { code: 'SERVICE_UNAVAILABLE', serviceName, retryAfterSeconds: 1 },
+  });
+}
 
 /** Carries the caller's identity and trace to every subgraph the plan touches. */
 export class PropagatingDataSource extends RemoteGraphQLDataSource<ServiceContext> {
+  constructor(
+    readonly serviceName: string,
+    config: ConstructorParameters<typeof RemoteGraphQLDataSource<ServiceContext>>[0],
+  ) {
+    super(config);
+  }
+
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<ServiceContext>): void {
     const meta = (context as Partial<ServiceContext>).request;
     if (!meta || !request.http) return;
     request.http.headers.set('x-correlation-id', meta.correlationId);
     if (meta.authorization) request.http.headers.set('authorization', meta.authorization);
     if (meta.traceparent) request.http.headers.set('traceparent', meta.traceparent);
+  }
+
+  /**
+   * The gateway hands a transport failure over raw (undici's error): a query answered it as
+   * INTERNAL_SERVER_ERROR, and a subscription event could not even be formatted. It becomes
+   * SERVICE_UNAVAILABLE naming the subgraph, in queries and subscription events alike; the rest of
+   * the answer keeps what the other subgraphs gave. A GraphQL answer of the subgraph stays as it is.
+   */
+  override didEncounterError(error: Error, _request: unknown, response?: { status: number }): void {
+    if (error instanceof GraphQLError && !(response && GATEWAY_STATUSES.has(response.status))) throw error;
+    logger.warn({ err: error, serviceName: this.serviceName }, 'a subgraph did not answer');
+    throw subgraphUnavailable(this.serviceName);
   }
 }
 
@@ -24,7 +54,7 @@ export function subgraphDataSource(
   fetcher: SubgraphFetcher,
 ): PropagatingDataSource {
   const url = urlOverrides[subgraph.name] ?? subgraph.url;
-  return new PropagatingDataSource({ ...(url ? { url } : {}), fetcher, honorSubgraphCacheControlHeader: false });
+  return new PropagatingDataSource(subgraph.name, { ...(url ? { url } : {}), fetcher, honorSubgraphCacheControlHeader: false });
 }
 
 /** A gateway over a static supergraph. */

@@ -10,7 +10,7 @@ import { loadSupergraph } from './supergraph-file.js';
 /** The federated router: one GraphQL endpoint in front of every subgraph. */
 export async function startRouter(config: RouterConfig, supergraphSdl = loadSupergraph()): Promise<RunningService> {
   // One keep-alive pool per subgraph, for queries and for the entity fetches of subscriptions alike.
-  const fetcher = createSubgraphFetcher();
+  const fetcher = createSubgraphFetcher({ timeoutMs: config.subgraphTimeoutMs });
   const gateway = createGateway(supergraphSdl, config.subgraphUrls, fetcher);
   const subscriptions = createSubscriptionExecutor(supergraphSdl, config.subgraphUrls, fetcher);
   return startGraphQLService({

@@ -38,9 +38,18 @@ function headersOf(raw: Record<string, string | string[] | undefined>): FetcherH
  */
 export type SubgraphFetcher = Fetcher & { close: () => Promise<void> };
 
-export function createSubgraphFetcher(): SubgraphFetcher {
+export interface SubgraphFetcherOptions {
+  /**
+   * How long a subgraph may take to accept the connection, to start its answer, and between two
+   * parts of it (undici's connect, headers and body timeouts), for queries and subscription events
+   * alike. Without it a frozen subgraph holds a request for undici's 300 s.
+   */
+  timeoutMs: number;
+}
+
+export function createSubgraphFetcher({ timeoutMs }: SubgraphFetcherOptions): SubgraphFetcher {
   // Keep-alive follows each subgraph's own Keep-Alive hint (undici's default).
-  const dispatcher = new Agent({ connections: 128 });
+  const dispatcher = new Agent({ connections: 128, connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const fetcher = async (url: string, init: Parameters<Fetcher>[1] = {}): Promise<FetcherResponse> => {
     const response = await request(url, {
       method: (init.method ?? 'POST') as 'POST',

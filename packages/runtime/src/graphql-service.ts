@@ -17,6 +17,9 @@ import { LoadShedder, type LoadSheddingOptions } from './load-shedding.js';
 import { logger } from './logger.js';
 import { correlationIdFrom, runWithRequest, type RequestMeta } from './request-context.js';
 
+// What a subscription stream throws to have its socket closed with 1013 (the router's shared feeds).
+export { SubscriberTooSlow } from './subscriptions.js';
+
 /** What every resolver of every service receives. */
 export interface ServiceContext extends BaseContext {
   viewer: Viewer | null;
@@ -203,8 +206,11 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
   const stop = () =>
     (stopping ??= (async () => {
       health.startDraining();
-      await subscriptions?.close(); // tells subscribers to go away (1001) so they reconnect elsewhere
-      await connections.drain({ delayMs: options.shutdownDelayMs ?? 0, graceMs: options.shutdownGraceMs ?? 10_000 });
+      const graceMs = options.shutdownGraceMs ?? 10_000;
+      // Subscribers are told to go away (1001) at once, so they reconnect elsewhere; the HTTP drain
+      // runs meanwhile, not after them: a client that never answers the close waits out the same
+      // grace as a request, then is cut, instead of holding the drain back.
+      await Promise.all([subscriptions?.close(graceMs), connections.drain({ delayMs: options.shutdownDelayMs ?? 0, graceMs })]);
       await apollo.stop();
       await options.onStop?.();
       health.stop();
