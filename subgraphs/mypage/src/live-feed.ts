@@ -1,4 +1,4 @@
-import { DomainError } from '@bookshop/runtime';
+import { SubscriberTooSlow } from '@bookshop/runtime';
 import type { VisibleEntry } from './entry-queries.js';
 import type { Channel, LiveUpdates } from './live-updates.js';
 
@@ -30,7 +30,7 @@ export class LiveFeed implements AsyncIterableIterator<VisibleEntry> {
   private readonly sent = new Map<string, number>(); // order id → the latest version sent
   private readonly wakers = new Set<() => void>();
   private closed = false;
-  private failure: DomainError | undefined;
+  private failure: SubscriberTooSlow | undefined;
 
   constructor(live: LiveUpdates, channel: Channel, private readonly maxQueued = MAX_QUEUED_CHANGES) {
     this.stopListening = live.listen(channel, (entry) => this.push(entry));
@@ -107,8 +107,9 @@ export class LiveFeed implements AsyncIterableIterator<VisibleEntry> {
 
   private push(entry: VisibleEntry): void {
     if (this.changes.length >= this.maxQueued) {
-      // Too slow: ended rather than let memory grow. It stops listening now, not when it next reads.
-      this.failure = new DomainError('SERVICE_UNAVAILABLE', 'This subscriber fell too far behind; subscribe again to get the latest state.', { retryAfterSeconds: 0 });
+      // Too slow: ended rather than let memory grow (its socket is closed with 1013, so its client
+      // reconnects and gets the current entries first). It stops listening now, not when it next reads.
+      this.failure = new SubscriberTooSlow();
       this.close();
       return;
     }
