@@ -23,6 +23,8 @@ export async function startRouter(config: RouterConfig, supergraphSdl = loadSupe
     liveness: config.liveness,
     shedding: { maxInFlight: config.maxInFlight, maxInFlightPerClient: config.maxInFlightPerClient },
     subscriptions,
+    // Upstream feeds open and subscribers on them: both zero once every subscriber has left.
+    healthInfo: () => ({ subscriptionFeeds: subscriptions.feeds.size, subscribers: subscriptions.feeds.listeners }),
     onStop: () => fetcher.close(),
     plugins: [
       // The router sets no cache policy: computing one per field is work nobody reads (subgraph

@@ -117,5 +117,6 @@ export function createSubscriptionExecutor(supergraphSdl: string, urlOverrides: 
     }
   }
 
-  return { schema, subscribe };
+  // `feeds` too: the router reports how many are open (/readyz), so a leak shows from outside.
+  return { schema, subscribe, feeds };
 }

@@ -11,7 +11,7 @@ import type { GraphQLSchema } from 'graphql';
 import { attachSubscriptions, type SubscriptionOptions } from './subscriptions.js';
 import { bearerToken, verifyToken, type Viewer } from './auth.js';
 import { DomainError, formatError, graphQLError } from './errors.js';
-import { Health, writeJson, type LivenessOptions, type ReadinessCheck } from './health.js';
+import { Health, writeJson, type HealthInfo, type LivenessOptions, type ReadinessCheck } from './health.js';
 import { trackConnections } from './http-drain.js';
 import { LoadShedder, type LoadSheddingOptions } from './load-shedding.js';
 import { logger } from './logger.js';
@@ -34,6 +34,8 @@ export interface GraphQLServiceOptions {
   apollo: { schema: GraphQLSchema } | { gateway: ApolloServerOptionsWithGateway<ServiceContext>['gateway'] };
   jwtSecret: string;
   readiness?: ReadinessCheck[];
+  /** Figures for /readyz's body (`info`), e.g. live subscriptions open: leaks show from outside. */
+  healthInfo?: HealthInfo;
   plugins?: ApolloServerPlugin<ServiceContext>[];
   /** How long a draining server waits for in-flight requests and open connections. */
   shutdownGraceMs?: number;
@@ -119,7 +121,7 @@ export async function viewerOf(meta: RequestMeta, secret: string): Promise<Viewe
  * /readyz, a correlation id on every request and response, and a graceful drain on stop().
  */
 export async function startGraphQLService(options: GraphQLServiceOptions): Promise<RunningService> {
-  const health = new Health([...(options.readiness ?? [])], options.liveness);
+  const health = new Health([...(options.readiness ?? [])], options.liveness, options.healthInfo);
   const httpServer = createServer();
   const connections = trackConnections(httpServer);
   const shedder = options.shedding ? new LoadShedder(options.shedding) : undefined;

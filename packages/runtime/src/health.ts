@@ -38,6 +38,9 @@ export interface LivenessOptions {
 
 const SAMPLE_EVERY_MS = 100;
 
+/** Figures a process reports in its /readyz body (`info`): what is open now, read when asked. */
+export type HealthInfo = () => Record<string, number>;
+
 /** Liveness and readiness of one process: what /healthz and /readyz answer. */
 export class Health {
   private draining = false;
@@ -46,7 +49,11 @@ export class Health {
   private readonly stallWindowMs: number;
   private readonly sampler: NodeJS.Timeout;
 
-  constructor(private readonly checks: ReadinessCheck[] = [], options: LivenessOptions = {}) {
+  constructor(
+    private readonly checks: ReadinessCheck[] = [],
+    options: LivenessOptions = {},
+    private readonly info?: HealthInfo,
+  ) {
     this.maxEventLoopDelayMs = options.maxEventLoopDelayMs ?? 3_000;
     this.stallWindowMs = options.stallWindowMs ?? 10_000;
     // A timer that fires late by more than the limit means the loop was stuck that long.
@@ -84,6 +91,8 @@ export class Health {
     writeJson(response, ready ? 200 : 503, {
       status: ready ? 'ready' : this.draining ? 'draining' : 'unready',
       checks: results,
+      // Read after the checks: the figures are as fresh as the answer.
+      ...(this.info ? { info: this.info() } : {}),
     });
   }
 

@@ -5,7 +5,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { parse, type DocumentNode } from 'graphql';
 import type { ServiceConfig } from './config.js';
 import { startGraphQLService, type GraphQLServiceOptions, type RunningService, type ServiceContext } from './graphql-service.js';
-import { databaseReadiness, type ReadinessCheck } from './health.js';
+import { databaseReadiness, type HealthInfo, type ReadinessCheck } from './health.js';
 
 /** Reads a subgraph's SDL file (src/schema.graphql, beside the code). */
 export function loadTypeDefs(file: URL): DocumentNode {
@@ -53,6 +53,8 @@ export interface DatabaseSubgraphOptions {
    * reported in /readyz, and it is stopped after the HTTP drain, before the database closes.
    */
   background?: { readiness: ReadinessCheck[]; stop: () => Promise<void> };
+  /** Figures for /readyz's body (`info`). */
+  healthInfo?: HealthInfo;
 }
 
 /** The usual subgraph: one database of its own, ready while that database answers. */

@@ -35,6 +35,8 @@ export async function startMyPageService(config: MyPageConfig, { live = new Live
     resolvers: createResolvers(database, new LiveSubscriptions(database, live, subscriptionOptions)),
     subscriptions: true,
     database,
+    // Live subscribers' listeners on this instance: zero once every subscriber has left.
+    healthInfo: () => ({ liveListeners: live.listenerCount() }),
     background: {
       readiness: events.readiness,
       stop: async () => {
