@@ -51,9 +51,11 @@ describe('placeOrder refuses bad input with INVALID_INPUT and changes nothing', 
     ['an empty address', { address: '' }],
     ['a 10,000-character address', { address: 'y'.repeat(10_000) }],
     ['an empty idempotency key', { idempotencyKey: '' }],
+    ['a NUL byte in the address', { address: '1 Main St\u0000' }],
   ])('%s', async (_, input) => {
     await expectRefusedWithoutChange(() => order(input), ['INVALID_INPUT']);
   });
+
 
   it('explains which field is wrong', async () => {
     const result = await order({ quantity: 0 });
@@ -78,6 +80,7 @@ describe('registerBook refuses bad input with INVALID_INPUT and changes nothing'
     ['a negative stock', { stock: -1 }],
     ['a stock over a billion', { stock: 1_000_000_001 }],
     ['an empty title', { title: '' }],
+    ['a title of invisible characters only', { title: '\u200b' }],
     ['a 10,000-character title', { title: 'z'.repeat(10_000) }],
     ['an empty author', { author: '' }],
     ['a 201-character publisher', { publisher: 'p'.repeat(201) }],
@@ -85,8 +88,9 @@ describe('registerBook refuses bad input with INVALID_INPUT and changes nothing'
     await expectRefusedWithoutChange(() => book(input), ['INVALID_INPUT']);
   });
 
-  it('a title already in the catalogue: BOOK_ALREADY_EXISTS (also with spaces around it)', async () => {
+  it('a title already in the catalogue: BOOK_ALREADY_EXISTS (also with spaces or invisible characters around it)', async () => {
     await expectRefusedWithoutChange(() => book({ title: `  ${title} ` }), ['BOOK_ALREADY_EXISTS']);
+    await expectRefusedWithoutChange(() => book({ title: `${title}\u200b` }), ['BOOK_ALREADY_EXISTS']);
   });
 });
 

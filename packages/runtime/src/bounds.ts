@@ -1,7 +1,28 @@
 import { z } from 'zod';
 
+/** Whitespace and invisible format characters (zero-width space, BOM, …) at either end. */
+const INVISIBLE_EDGES = /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu;
+/** Control characters (NUL and the like) other than tab and line breaks: no text of the shop holds one. */
+const CONTROL_CHARACTER = /[^\P{Cc}\t\n\r]/u;
+
+/**
+ * Text as the shop stores and compares it: Unicode NFC, with whitespace and invisible characters
+ * trimmed from both ends, so "Dune\u200b" is the title "Dune" and "\u200b" is empty.
+ */
+export const normalizeText = (text: string) => text.normalize('NFC').replace(INVISIBLE_EDGES, '');
+
 /** The shop's input bounds (DECISIONS.md), one definition for every context. */
-const trimmedText = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const trimmedText = (max: number) =>
+  z
+    .string()
+    .transform(normalizeText)
+    .pipe(
+      z
+        .string()
+        .min(1, 'must not be empty')
+        .max(max, `must be at most ${max} characters`)
+        .refine((text) => !CONTROL_CHARACTER.test(text), 'must not contain control characters'),
+    );
 
 export const bounds = {
   title: trimmedText(200),

@@ -1,4 +1,4 @@
-import { batched, bounds, pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
+import { batched, bounds, normalizeText, pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
 import { z } from 'zod';
 import type { BookDatabase } from './database.js';
 import { findBook, findBookByTitle, findBooks, listBooks, registerBook, restockBook } from './domain/catalogue.js';
@@ -23,7 +23,7 @@ export function createResolvers(db: BookDatabase): GraphQLResolverMap<ServiceCon
     Query: {
       books: (_: unknown, args: unknown) => listBooks(db, parseInput(pageArgs, args)),
       book: (_: unknown, { id }: { id: string }) => (isId(id) ? findBook(db, id) : null),
-      bookByTitle: (_: unknown, { title }: { title: string }) => findBookByTitle(db, title.trim()),
+      bookByTitle: (_: unknown, { title }: { title: string }) => findBookByTitle(db, normalizeText(title)),
       stockReservation: (_: unknown, args: unknown, { viewer }: ServiceContext) => {
         requireRole(viewer, 'service');
         return findReservation(db, parseInput(orderArgs, args).orderId);
