@@ -88,9 +88,13 @@ describe('registerBook refuses bad input with INVALID_INPUT and changes nothing'
     await expectRefusedWithoutChange(() => book(input), ['INVALID_INPUT']);
   });
 
-  it('a title already in the catalogue: BOOK_ALREADY_EXISTS (also with spaces or invisible characters around it)', async () => {
+  it('a title already in the catalogue: BOOK_ALREADY_EXISTS (also with spaces around it, in another case or full-width); an invisible character: INVALID_INPUT', async () => {
     await expectRefusedWithoutChange(() => book({ title: `  ${title} ` }), ['BOOK_ALREADY_EXISTS']);
-    await expectRefusedWithoutChange(() => book({ title: `${title}\u200b` }), ['BOOK_ALREADY_EXISTS']);
+    await expectRefusedWithoutChange(() => book({ title: title.toUpperCase() }), ['BOOK_ALREADY_EXISTS']);
+    // Full-width letters are NFKC look-alikes of the ASCII ones.
+    const fullWidth = [...title].map((c) => (/[!-~]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! + 0xfee0) : c)).join('');
+    await expectRefusedWithoutChange(() => book({ title: fullWidth }), ['BOOK_ALREADY_EXISTS']);
+    await expectRefusedWithoutChange(() => book({ title: `${title}\u200b` }), ['INVALID_INPUT']);
   });
 });
 

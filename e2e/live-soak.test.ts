@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DEVELOPMENT_JWT_SECRET, signToken } from '@bookshop/runtime';
-import { errorCodes, eventually, graphql, tokenFor, type GraphQLResult } from '@bookshop/testing';
+import { signToken } from '@bookshop/runtime';
+import { TEST_JWT_SECRET, errorCodes, eventually, graphql, tokenFor, type GraphQLResult } from '@bookshop/testing';
 import type { ServiceName } from '@bookshop/tools';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -41,7 +41,9 @@ let shop: TestShop;
 const stayerClients: Client[] = [];
 const churnSockets = new Set<ChurnSocket>();
 beforeAll(async () => {
-  shop = await startShop();
+  // The soak is about churn, not the per-caller live limits (tested in edge-websocket): a customer
+  // here may hold more sockets at once than the router allows one client by default.
+  shop = await startShop({ serviceEnv: { router: { ROUTER_MAX_SOCKETS_PER_CALLER: '1000', ROUTER_MAX_SUBSCRIPTIONS_PER_CALLER: '10000' } } });
 });
 afterAll(async () => {
   for (const socket of churnSockets) socket.destroy();
@@ -290,7 +292,7 @@ it(
       const subject = `soak-${c}-${randomUUID()}`;
       const customer: Customer = {
         subject,
-        tokens: [await tokenFor('customer', subject), await signToken({ role: 'customer', subject }, DEVELOPMENT_JWT_SECRET, { expiresIn: '23h' })],
+        tokens: [await tokenFor('customer', subject), await signToken({ role: 'customer', subject }, TEST_JWT_SECRET, { expiresIn: '23h' })],
         orders: [],
       };
       for (let o = 0; o < ORDERS_PER_CUSTOMER; o++) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { DEVELOPMENT_JWT_SECRET, signToken } from '@bookshop/runtime';
-import { eventually, graphql, tokenFor } from '@bookshop/testing';
+import { signToken } from '@bookshop/runtime';
+import { TEST_JWT_SECRET, eventually, graphql, tokenFor } from '@bookshop/testing';
 import { freePort } from '@bookshop/tools';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -15,7 +15,8 @@ const clients: Client[] = [];
 const rawSockets: WebSocket[] = [];
 beforeAll(async () => {
   // A short subgraph timeout, so a test never waits for the default.
-  shop = await startShop({ serviceEnv: { router: { ROUTER_SUBGRAPH_TIMEOUT_MS: '3000' } } });
+  // Tokens may live 40 days here (JWT_MAX_AGE_SECONDS): one test needs a socket whose expiry is past setTimeout's reach.
+  shop = await startShop({ env: { JWT_MAX_AGE_SECONDS: String(40 * 86_400) }, serviceEnv: { router: { ROUTER_SUBGRAPH_TIMEOUT_MS: '3000' } } });
 });
 afterAll(async () => {
   for (const socket of rawSockets) socket.terminate();
@@ -224,11 +225,11 @@ it('a frozen client (it never reads, never answers the close) does not hold a st
   expect(took).toBeLessThan(graceMs + 5_000);
 }, 90_000);
 
-it('a token valid for longer than 24.8 days (past setTimeout\'s limit) keeps its socket open', async () => {
+it('a token valid for longer than 24.8 days (past setTimeout\'s limit, where the maximum age allows it) keeps its socket open', async () => {
   const subject = `alice-${randomUUID()}`;
   const title = await registerBook(2);
   const orderId = await placeProjectedOrder(await tokenFor('customer', subject), title);
-  const longLived = await signToken({ role: 'customer', subject }, DEVELOPMENT_JWT_SECRET, { expiresIn: '30d' });
+  const longLived = await signToken({ role: 'customer', subject }, TEST_JWT_SECRET, { expiresIn: '30d' });
   const socket = socketOf(longLived);
   const watch = socket.subscribe(MY_PAGE);
   await sleep(1_500);

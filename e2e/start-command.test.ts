@@ -1,11 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { TEST_POSTGRES_URL, createPostgresTestDatabase, eventually, graphql, type TestDatabase } from '@bookshop/testing';
-import { commandLineOf, freePortBlock, processesCarrying } from '@bookshop/tools';
+import { TEST_POSTGRES_URL, createPostgresTestDatabase, errorCodes, eventually, graphql, tokenFor, type TestDatabase } from '@bookshop/testing';
+import { commandLineOf, freePortBlock, processesCarrying, startPorts } from '@bookshop/tools';
 import { afterAll, expect, it } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -19,6 +20,8 @@ afterAll(async () => {
 interface StartedCommand {
   shop: ChildProcess;
   routerPort: number;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
   /** Every process of this run carries it in its environment. */
   marker: string;
   output: string[];
@@ -54,8 +57,16 @@ async function pnpmStart(): Promise<StartedCommand> {
   shop.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   shop.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   const exited = new Promise<number | null>((resolve) => shop.once('exit', resolve));
-  return { shop, routerPort, marker, output, exited };
+  return { shop, routerPort, dataDir, env, marker, output, exited };
 }
+
+/** Whether a TCP connection to `host:port` is accepted. */
+const reachable = (host: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, host);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
 
 /** What a terminal's Ctrl-C or `kill` of the job does; then waits until no process of the run is left. */
 async function stopAndCount(started: StartedCommand): Promise<number[]> {
@@ -83,6 +94,25 @@ it('`pnpm start` starts the whole shop, answers through the router, and leaves n
     const result = await graphql(`http://127.0.0.1:${started.routerPort}/graphql`, '{ books { id title stock } }');
     expect(result).toMatchObject({ status: 200, data: { books: [] } });
     expect(processesCarrying(started.marker).length).toBeGreaterThanOrEqual(8); // the supervisor, 6 services, NATS
+
+    // The data folder's own secret, made on first start, readable by its owner only: `pnpm -s token`
+    // signs with it; a token of any other secret (the tests' own, say) is refused.
+    expect(statSync(path.join(started.dataDir, 'secrets.json')).mode & 0o077).toBe(0);
+    const staff = execFileSync('pnpm', ['-s', 'token', 'staff', 'sam'], { cwd: repoRoot, env: started.env, encoding: 'utf8' }).trim();
+    const register = `mutation { registerBook(input: { title: "${randomUUID()}", author: "A", publisher: "P", stock: 1 }) { id } }`;
+    const url = `http://127.0.0.1:${started.routerPort}/graphql`;
+    expect((await graphql(url, register, {}, { token: staff })).data?.registerBook.id).toBeTruthy();
+    expect(errorCodes(await graphql(url, register, {}, { token: await tokenFor('staff', 'sam') }))).toEqual(['UNAUTHENTICATED']);
+
+    // The subgraphs listen on loopback only: from the machine's other address, only the router answers.
+    const { shop: ports } = startPorts(started.routerPort);
+    const address = Object.values(os.networkInterfaces()).flat().find((nic) => nic && nic.family === 'IPv4' && !nic.internal)?.address;
+    expect(address, 'this machine has a non-loopback IPv4 address to try').toBeDefined();
+    expect(await reachable(address!, ports.router)).toBe(true);
+    for (const name of ['book', 'order', 'delivery', 'review', 'mypage'] as const) {
+      expect({ name, reachable: await reachable(address!, ports[name]) }).toEqual({ name, reachable: false });
+      expect({ name, reachable: await reachable('127.0.0.1', ports[name]) }).toEqual({ name, reachable: true });
+    }
   } finally {
     expect(await stopAndCount(started)).toEqual([]);
   }

@@ -15,7 +15,8 @@ beforeAll(async () => {
   shop = await startShop({
     serviceEnv: {
       router: { SUBGRAPH_URL_BOOK: proxy.url },
-      order: { SUBGRAPH_URL_BOOK: proxy.url },
+      // One customer orders without pause here: past the open-order cap that protects a real shop.
+      order: { SUBGRAPH_URL_BOOK: proxy.url, ORDER_MAX_OPEN_PER_CUSTOMER: '1000000' },
       // As on Kubernetes: keep accepting a moment after turning unready (the preStop pause), and a
       // grace period longer than the clients' keep-alive.
       book: { SHUTDOWN_DELAY_MS: '1000', SHUTDOWN_GRACE_MS: '10000' },

@@ -40,7 +40,16 @@ const report: Record<string, unknown> = {
 
 /** Each scenario gets a fresh shop, so one's leftovers (queues, caches, data) do not weigh on the next. */
 async function withShop<T>(work: (context: BenchContext) => Promise<T>): Promise<T> {
-  const shop = await startShop({ env: { LOG_LEVEL: 'error' } });
+  // The fan-out scenario is one customer with up to thousands of subscriptions on one order, and
+  // the order scenarios place thousands of orders per customer: far past the per-caller limits
+  // that protect a real shop from one client.
+  const shop = await startShop({
+    env: { LOG_LEVEL: 'error' },
+    serviceEnv: {
+      router: { ROUTER_MAX_SOCKETS_PER_CALLER: '10000', ROUTER_MAX_SUBSCRIPTIONS_PER_CALLER: '100000' },
+      order: { ORDER_MAX_OPEN_PER_CUSTOMER: '1000000' },
+    },
+  });
   try {
     return await work({ shop, runs: Number(values.runs), durationMs: Number(values.seconds) * 1000 });
   } finally {

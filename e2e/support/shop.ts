@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connectEventBus, type EventBus } from '@bookshop/events';
-import { DEVELOPMENT_JWT_SECRET } from '@bookshop/runtime';
 import {
+  TEST_CREDENTIALS,
   TEST_NATS_URL,
   createPostgresTestDatabase,
   createSqliteTestDatabase,
@@ -51,9 +51,9 @@ export async function startShop(
     ports,
     databaseUrls: Object.fromEntries(SERVICE_NAMES.map((name) => [name, databases[name].url])) as Record<ServiceName, string>,
     natsUrl,
+    credentials: TEST_CREDENTIALS,
     env: {
       NODE_ENV: 'test',
-      JWT_SECRET: DEVELOPMENT_JWT_SECRET,
       LOG_LEVEL: 'warn',
       SHUTDOWN_GRACE_MS: '2000',
       EVENT_PREFIX: events.prefix,

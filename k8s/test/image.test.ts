@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { connectEventBus } from '@bookshop/events';
 import { CONTEXTS, dropDatabase, ensureDatabase, isPostgresContext, type Context } from '@bookshop/prisma';
-import { TEST_NATS_URL, TEST_POSTGRES_URL, countRows } from '@bookshop/testing';
+import { TEST_NATS_URL, TEST_POSTGRES_URL, countRows, testCredentialEnv } from '@bookshop/testing';
 import { freePort, spawnManaged, waitUntilReady } from '@bookshop/tools';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -214,7 +214,8 @@ describe("each image's contents, assembled as the Dockerfile does (pnpm deploy -
         NODE_ENV: 'production',
         PORT: String(port),
         NATS_URL: events.url,
-        JWT_SECRET: 'the-image-test-secret-not-the-development-one',
+        // A production secret (32+ characters) and the keys: the router's and order's own, everyone's trust.
+        ...testCredentialEnv(pkg, 'the-image-test-secret-of-at-least-32-characters'),
         EVENT_PREFIX: events.prefix,
         EVENT_STREAM: events.stream,
         ...databaseEnv,

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { EVENT_CONTEXTS, natsAuthorizationConfig, type EventContext } from '@bookshop/events';
 import { bookConfig } from '@bookshop/book';
 import { deliveryConfig } from '@bookshop/delivery';
 import { myPageConfig } from '@bookshop/mypage';
@@ -7,6 +9,7 @@ import { CONTEXTS, contextDatabaseUrl, type Context } from '@bookshop/prisma';
 import { reviewConfig } from '@bookshop/review';
 import { routerConfig } from '@bookshop/router';
 import { describe, expect, it } from 'vitest';
+import { testCredentialEnv } from '@bookshop/testing';
 import { OVERLAYS, REPO_DIR, render, type K8sObject, type Overlay } from './render.js';
 import { validateObject } from './schemas.js';
 
@@ -39,6 +42,8 @@ interface Container {
   volumeMounts?: Array<{ name: string; mountPath: string }>;
 }
 
+// The dev overlay's secrets are made per checkout by a script (never committed); it keeps existing ones.
+execFileSync('sh', [`${REPO_DIR}/k8s/overlays/dev/make-secrets.sh`], { stdio: 'ignore' });
 const rendered = Object.fromEntries(OVERLAYS.map((overlay) => [overlay, render(overlay)])) as Record<Overlay, K8sObject[]>;
 
 const ofKind = (objects: K8sObject[], kind: string) => objects.filter((object) => object.kind === kind);
@@ -61,6 +66,10 @@ function externalSecret(objects: K8sObject[], overlay: Overlay, name: string, ke
   const cluster = ofKind(objects, 'Cluster').find((c) => `${c.metadata.name}-app` === name);
   if (cluster && key === 'uri') return `postgresql://app:secret@${cluster.metadata.name}-rw:5432/app`;
   if (overlay === 'prod' && name === 'bookshop-jwt' && key === 'JWT_SECRET') return 'a-secret-made-outside-the-repository';
+  if (overlay === 'prod' && name === 'bookshop-nats' && [...EVENT_CONTEXTS, 'admin'].includes(key)) return `${key}-nats-password-made-outside-the-repository`;
+  if (overlay === 'prod' && name === 'bookshop-router-key' && key === 'SERVICE_SIGNING_KEY') return testCredentialEnv('router').SERVICE_SIGNING_KEY;
+  if (overlay === 'prod' && name === 'bookshop-order-key' && key === 'SERVICE_SIGNING_KEY') return testCredentialEnv('order').SERVICE_SIGNING_KEY;
+  if (overlay === 'prod' && name === 'bookshop-service-trust' && key === 'SERVICE_TRUSTED_KEYS') return testCredentialEnv('book').SERVICE_TRUSTED_KEYS;
   return undefined;
 }
 
@@ -161,6 +170,16 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
           expect({ callee, reached: selects(service?.spec.selector, podLabels(named(objects, 'Deployment', callee)!)) }).toEqual({ callee, reached: true });
         }
       }
+    }
+  });
+
+  it("gives only the router and order a signing key, each its own, and every subgraph the public keys of both", () => {
+    const envs = Object.fromEntries(shopWorkloads.map((w) => [w.metadata.name, resolveEnv(objects, overlay, w, containersOf(w)[0]!)]));
+    const kidOf = (env: NodeJS.ProcessEnv) => (env.SERVICE_SIGNING_KEY ? (JSON.parse(env.SERVICE_SIGNING_KEY) as { kid: string }).kid.split('.')[0] : null);
+    expect(Object.fromEntries(SERVICES.map((name) => [name, kidOf(envs[name]!)]))).toEqual({ router: 'router', order: 'order', book: null, delivery: null, review: null, mypage: null });
+    for (const name of SERVICES.filter((s) => s !== 'router')) {
+      const trusted = (JSON.parse(envs[name]!.SERVICE_TRUSTED_KEYS ?? '[]') as Array<{ kid: string; d?: string }>);
+      expect({ name, owners: trusted.map((key) => key.kid.split('.')[0]).sort(), privateParts: trusted.filter((key) => key.d).length }).toEqual({ name, owners: ['order', 'router'], privateParts: 0 });
     }
   });
 
@@ -303,6 +322,74 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     expect(Number(config.data!.EVENT_STREAM_REPLICAS)).toBe(3);
     const clusters = ofKind(objects, 'Cluster').map((c) => [c.metadata.name, c.spec.instances]);
     expect(clusters.sort()).toEqual(['book-db', 'delivery-db', 'order-db'].map((name) => [name, overlay === 'prod' ? 3 : 1]));
+  });
+
+  it('gives every context its own NATS user from the Secret, and NATS one user per context that publishes only its own subjects', () => {
+    const nats = named(objects, 'StatefulSet', 'nats')!;
+    const [natsContainer] = containersOf(nats);
+    const natsEnv = resolveEnv(objects, overlay, nats, natsContainer!);
+    const files = named(objects, 'ConfigMap', 'nats-config')!.data!;
+    expect(files['nats.conf']).toContain('include ./auth.conf');
+    const settings = ofKind(objects, 'ConfigMap').find((c) => c.metadata.name.startsWith('bookshop-config'))!.data!;
+    for (const context of EVENT_CONTEXTS) {
+      const workload = shopWorkloads.find((w) => w.metadata.name === context)!;
+      const [container] = containersOf(workload);
+      const password = container!.env!.find((variable) => variable.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef;
+      expect({ context, password: { name: password?.name.replace(/-[a-z0-9]{10}$/, ''), key: password?.key } }).toEqual({ context, password: { name: 'bookshop-nats', key: context } });
+      const env = resolveEnv(objects, overlay, workload, container!);
+      // The server reads the same password, from the same Secret, for the user of that name.
+      expect({ context, user: env.NATS_USER, password: env.NATS_PASSWORD }).toEqual({ context, user: context, password: natsEnv[`${context.toUpperCase()}_PASSWORD`] });
+      expect(env.NATS_PASSWORD).toBeTruthy();
+      expect(files['auth.conf']).toContain(`user: "${context}"\n      password: $${context.toUpperCase()}_PASSWORD\n`);
+    }
+    // Each user's publish rights, read from the config: its own events only (my page owns none), no wildcard beyond them.
+    const users = files['auth.conf']!.split('user: "').slice(1);
+    expect(users.map((user) => user.slice(0, user.indexOf('"')))).toEqual([...EVENT_CONTEXTS, 'admin']);
+    for (const user of users.slice(0, EVENT_CONTEXTS.length)) {
+      const context = user.slice(0, user.indexOf('"')) as EventContext;
+      const publish = [...user.slice(user.indexOf('publish:'), user.indexOf('subscribe:')).matchAll(/"([^"]+)"/g)].map((match) => match[1]!);
+      const events = publish.filter((subject) => subject.startsWith(`${settings.EVENT_PREFIX}.`) && !subject.startsWith(`${settings.EVENT_PREFIX}.deadletter.`));
+      expect({ context, events }).toEqual({ context, events: context === 'mypage' ? [] : [`${settings.EVENT_PREFIX}.${context}.>`] });
+      expect({ context, wide: publish.filter((subject) => /^(>|\$JS\.API\.>|\$JS\.>|_INBOX\.>|\*\..*)$/.test(subject) || subject.includes('STREAM.UPDATE')) }).toEqual({ context, wide: [] });
+    }
+    // Exactly what permissions.ts writes for this prefix and stream, with a durable for every my page pod.
+    const mypage = named(objects, 'StatefulSet', 'mypage')!;
+    const allowedPods = [0, 1, 2, 3, 4].map((ordinal) => `mypage-mypage-${ordinal}`); // consumerName(pod name), subgraphs/mypage/src/events.ts
+    expect(mypage.spec.replicas).toBeLessThanOrEqual(allowedPods.length);
+    expect(files['auth.conf']).toBe(
+      natsAuthorizationConfig({
+        prefix: settings.EVENT_PREFIX!,
+        stream: settings.EVENT_STREAM!,
+        passwords: Object.fromEntries(EVENT_CONTEXTS.map((context) => [context, { env: `${context.toUpperCase()}_PASSWORD` }])) as Record<EventContext, { env: string }>,
+        durables: { mypage: allowedPods },
+        admin: { user: 'admin', password: { env: 'ADMIN_PASSWORD' } },
+      }),
+    );
+  });
+
+  it(overlay === 'prod' ? 'speaks TLS to NATS: the servers present the certificate from nats-tls, the services require TLS and trust its CA' : 'speaks plain TCP to NATS in development', () => {
+    const settings = ofKind(objects, 'ConfigMap').find((c) => c.metadata.name.startsWith('bookshop-config'))!.data!;
+    const files = named(objects, 'ConfigMap', 'nats-config')!.data!;
+    expect(files['nats.conf']).toContain('include ./tls.conf');
+    if (overlay !== 'prod') {
+      expect(settings.NATS_URL).toMatch(/^nats:\/\//);
+      return;
+    }
+    expect(settings.NATS_URL).toMatch(/^tls:\/\//);
+    expect(files['tls.conf']).toMatch(/tls \{[^}]*cert_file: \/etc\/nats-tls\/tls\.crt/);
+    expect(files['cluster-tls.conf']).toMatch(/tls \{[^}]*ca_file: \/etc\/nats-tls\/ca\.crt/);
+    const mountedSecret = (workload: K8sObject, container: Container, file: string) => {
+      const mount = container.volumeMounts?.find((m) => file.startsWith(`${m.mountPath}/`));
+      return workload.spec.template.spec.volumes.find((volume: any) => volume.name === mount?.name)?.secret?.secretName;
+    };
+    const nats = named(objects, 'StatefulSet', 'nats')!;
+    expect(mountedSecret(nats, containersOf(nats)[0]!, '/etc/nats-tls/tls.crt')).toBe('nats-tls');
+    for (const context of EVENT_CONTEXTS) {
+      const workload = shopWorkloads.find((w) => w.metadata.name === context)!;
+      const [container] = containersOf(workload);
+      const ca = resolveEnv(objects, overlay, workload, container!).NODE_EXTRA_CA_CERTS;
+      expect({ context, ca: ca && mountedSecret(workload, container!, ca) }).toEqual({ context, ca: 'nats-tls' });
+    }
   });
 
   it('exposes only the router, through an Ingress that keeps WebSocket connections open', () => {

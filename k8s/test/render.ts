@@ -27,5 +27,14 @@ export function render(overlay: Overlay): K8sObject[] {
     }
     throw error;
   }
-  return parseAllDocuments(output).map((document) => document.toJS() as K8sObject).filter(Boolean);
+  return parseAllDocuments(output).map((document) => document.toJS() as K8sObject).filter(Boolean).map(unwrapSecretData);
+}
+
+/**
+ * kustomize wraps a long Secret value's base64 over lines (a YAML literal block); the API server's
+ * base64 decoder skips the line breaks, so the checks read the value as it does.
+ */
+function unwrapSecretData(object: K8sObject): K8sObject {
+  if (object.kind !== 'Secret' || !object.data) return object;
+  return { ...object, data: Object.fromEntries(Object.entries(object.data as Record<string, string>).map(([key, value]) => [key, value.replace(/\n/g, '')])) };
 }

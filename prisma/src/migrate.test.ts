@@ -109,12 +109,12 @@ describe('migrateDeploy', () => {
 });
 
 describe('pendingMigrations', () => {
-  const [first, second] = committedMigrations('book');
+  const [first] = committedMigrations('book');
   const row = (name: string, checksum: string, finished = true) => ({ name, checksum, finished, rolledBack: false });
 
   it('is what the history lacks, in order', () => {
     expect(pendingMigrations('book', []).map((m) => m.name)).toEqual(names('book'));
-    expect(pendingMigrations('book', [row(first!.name, first!.checksum)]).map((m) => m.name)).toEqual([second!.name]);
+    expect(pendingMigrations('book', [row(first!.name, first!.checksum)]).map((m) => m.name)).toEqual(names('book').slice(1));
   });
 
   it('refuses a database with a failed migration, or with an applied migration that was edited since', () => {

@@ -1,5 +1,5 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { logger, type ServiceContext } from '@bookshop/runtime';
+import { SERVICE_TOKEN_HEADER, logger, type ServiceContext } from '@bookshop/runtime';
 import { GraphQLError } from 'graphql';
 import type { SubgraphFetcher } from './subgraph-fetcher.js';
 
@@ -17,14 +17,18 @@ export function subgraphUnavailable(serviceName: string): GraphQLError {
 export class PropagatingDataSource extends RemoteGraphQLDataSource<ServiceContext> {
   constructor(
     readonly serviceName: string,
+    private readonly credential: () => Promise<string>,
     config: ConstructorParameters<typeof RemoteGraphQLDataSource<ServiceContext>>[0],
   ) {
     super(config);
   }
 
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<ServiceContext>): void {
+  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<ServiceContext>): Promise<void> {
+    if (!request.http) return;
+    // The router's own credential: subgraphs answer `_entities` only to the shop's services.
+    request.http.headers.set(SERVICE_TOKEN_HEADER, await this.credential());
     const meta = (context as Partial<ServiceContext>).request;
-    if (!meta || !request.http) return;
+    if (!meta) return;
     request.http.headers.set('x-correlation-id', meta.correlationId);
     if (meta.authorization) request.http.headers.set('authorization', meta.authorization);
     if (meta.traceparent) request.http.headers.set('traceparent', meta.traceparent);
@@ -48,16 +52,19 @@ export class PropagatingDataSource extends RemoteGraphQLDataSource<ServiceContex
  * overridden at run time. The router sets no cache policy, so subgraphs' Cache-Control headers
  * are not parsed.
  */
-export function subgraphDataSource(
-  subgraph: { name: string; url?: string | undefined },
-  urlOverrides: Partial<Record<string, string>>,
-  fetcher: SubgraphFetcher,
-): PropagatingDataSource {
-  const url = urlOverrides[subgraph.name] ?? subgraph.url;
-  return new PropagatingDataSource(subgraph.name, { ...(url ? { url } : {}), fetcher, honorSubgraphCacheControlHeader: false });
+export function subgraphDataSource(subgraph: { name: string; url?: string | undefined }, upstream: SubgraphUpstream): PropagatingDataSource {
+  const url = upstream.urlOverrides[subgraph.name] ?? subgraph.url;
+  return new PropagatingDataSource(subgraph.name, upstream.credential, { ...(url ? { url } : {}), fetcher: upstream.fetcher, honorSubgraphCacheControlHeader: false });
+}
+
+/** How the router reaches its subgraphs: where (URL overrides), through which pool, with which credential. */
+export interface SubgraphUpstream {
+  urlOverrides: Partial<Record<string, string>>;
+  fetcher: SubgraphFetcher;
+  credential: () => Promise<string>;
 }
 
 /** A gateway over a static supergraph. */
-export function createGateway(supergraphSdl: string, urlOverrides: Partial<Record<string, string>>, fetcher: SubgraphFetcher): ApolloGateway {
-  return new ApolloGateway({ supergraphSdl, buildService: (subgraph) => subgraphDataSource(subgraph, urlOverrides, fetcher) });
+export function createGateway(supergraphSdl: string, upstream: SubgraphUpstream): ApolloGateway {
+  return new ApolloGateway({ supergraphSdl, buildService: (subgraph) => subgraphDataSource(subgraph, upstream) });
 }

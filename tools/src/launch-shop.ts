@@ -1,5 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NatsPasswords } from '@bookshop/events';
+import { credentialEnv, type ShopCredentials } from '@bookshop/runtime';
+import { natsServiceEnv } from './infrastructure.js';
 import { spawnManaged, waitUntilReady, type ManagedProcess } from './child-process.js';
 
 export const SERVICE_NAMES = ['book', 'order', 'delivery', 'review', 'mypage'] as const;
@@ -12,6 +15,10 @@ export interface ShopLayout {
   /** Each context's database URL (PostgreSQL or SQLite file). */
   databaseUrls: Record<ServiceName, string>;
   natsUrl?: string;
+  /** The users' secret and the calling services' keys: each service gets its share. */
+  credentials: ShopCredentials;
+  /** The contexts' NATS passwords, when the broker has users (each context logs in as its own). */
+  natsPasswords?: NatsPasswords;
   /** Extra environment for every service (JWT_SECRET, NODE_ENV, LOG_LEVEL, …). */
   env?: NodeJS.ProcessEnv;
   /** Environment for one service, over everything else (a test's fault point, a proxied URL). */
@@ -68,7 +75,7 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
       command,
       args: [...(layout.nodeArgs?.[service] ?? []), ...args],
       cwd: repoRoot,
-      env: { ...process.env, ...layout.env, ...env, SERVICE_NAME: service },
+      env: { ...process.env, ...credentialEnv(layout.credentials, service), ...layout.env, ...env, SERVICE_NAME: service },
       ...(layout.onLine ? { onLine: (line: string) => layout.onLine!(service, line) } : {}),
     });
     return { managed, ready: waitUntilReady(`http://127.0.0.1:${port}/readyz`, managed) };
@@ -97,6 +104,9 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
       SERVICE_NAMES.map((service) =>
         start(service, {
           PORT: String(layout.ports[service]),
+          // Only the router faces clients: a subgraph is reached from this machine alone.
+          HOST: '127.0.0.1',
+          ...(layout.natsPasswords ? natsServiceEnv(service, layout.natsPasswords) : {}),
           [`${service.toUpperCase()}_DATABASE_URL`]: layout.databaseUrls[service],
           // order calls book (stock) and delivery (stopping a shipment) directly.
           SUBGRAPH_URL_BOOK: urls.book,

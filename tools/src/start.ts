@@ -1,4 +1,3 @@
-import path from 'node:path';
 import {
   POSTGRES_CONTEXTS,
   SQLITE_CONTEXTS,
@@ -6,10 +5,10 @@ import {
   migrateDeploy,
   sqliteDatabaseUrl,
 } from '@bookshop/prisma';
-import { DEVELOPMENT_JWT_SECRET } from '@bookshop/runtime';
 import { MissingNatsServer, provideNats, providePostgres, type Nats, type Postgres } from './infrastructure.js';
 import { launchShop, type RunningShop, type ServiceName } from './launch-shop.js';
 import { portInUse } from './free-port.js';
+import { dataDirOf, localSecrets } from './local-secrets.js';
 import { startPorts } from './start-ports.js';
 
 /**
@@ -20,7 +19,8 @@ import { startPorts } from './start-ports.js';
 async function start(): Promise<void> {
   const env = process.env;
   const routerPort = Number(env.ROUTER_PORT ?? 4000);
-  const dataDir = path.resolve(env.DATA_DIR ?? '.data');
+  const dataDir = dataDirOf(env);
+  const secrets = localSecrets(dataDir, env);
   const { shop: ports, postgres: postgresPort, nats: natsPort } = startPorts(routerPort);
   for (const [name, port] of Object.entries(ports)) {
     if (await portInUse(port)) fail(`Port ${port} (${name}) is already in use. Stop what uses it, or set ROUTER_PORT.`);
@@ -55,7 +55,7 @@ async function start(): Promise<void> {
     log(env.POSTGRES_URL ? 'using PostgreSQL at POSTGRES_URL' : `starting an embedded PostgreSQL in ${dataDir}/postgres`);
     postgres = await providePostgres(env, dataDir, postgresPort);
     log(env.NATS_URL ? `using NATS at ${env.NATS_URL}` : 'starting a local nats-server with JetStream');
-    nats = await provideNats(env, dataDir, natsPort);
+    nats = await provideNats(env, dataDir, natsPort, secrets.nats);
 
     log('applying migrations…');
     const databaseUrls = {} as Record<ServiceName, string>;
@@ -78,7 +78,9 @@ async function start(): Promise<void> {
       ports,
       databaseUrls,
       natsUrl: nats.url,
-      env: { JWT_SECRET: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET, DATA_DIR: dataDir },
+      credentials: secrets.credentials,
+      ...(nats.withUsers ? { natsPasswords: secrets.nats } : {}),
+      env: { DATA_DIR: dataDir },
     });
     shop = await launching;
     log(`the shop is open: ${shop.routerUrl}  (Apollo Sandbox in a browser; Ctrl-C stops everything)`);

@@ -1,10 +1,12 @@
-import { DEVELOPMENT_JWT_SECRET, ROLES, signToken, type Role } from '@bookshop/runtime';
+import { ROLES, signToken, type Role } from '@bookshop/runtime';
+import { dataDirOf, localSecrets } from './local-secrets.js';
 
-// `pnpm -s token <role> <subject>`: prints a bearer token valid for 24 h, and nothing else.
+// `pnpm -s token <role> <subject>`: prints a bearer token valid for 24 h, and nothing else. It is
+// signed with the data folder's own secret (the one `pnpm start` uses), or JWT_SECRET when set.
 const [role, subject] = process.argv.slice(2);
-const roles = ROLES.filter((r) => r !== 'service');
-if (!role || !subject || !(roles as readonly string[]).includes(role)) {
-  process.stderr.write(`usage: pnpm -s token <${roles.join('|')}> <subject>\n`);
+if (!role || !subject || !(ROLES as readonly string[]).includes(role)) {
+  process.stderr.write(`usage: pnpm -s token <${ROLES.join('|')}> <subject>\n`);
   process.exit(2);
 }
-process.stdout.write(`${await signToken({ role: role as Role, subject }, process.env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET)}\n`);
+const { credentials } = localSecrets(dataDirOf());
+process.stdout.write(`${await signToken({ role: role as Role, subject }, credentials.jwtSecret)}\n`);

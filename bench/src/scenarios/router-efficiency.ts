@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerBook } from '@bookshop/e2e/orders';
+import { routerCredentialHeaders } from '@bookshop/testing';
 import { loadSupergraph } from '@bookshop/router';
 import { freePort, spawnManaged, type ManagedProcess } from '@bookshop/tools';
 import type { BenchContext } from '../context.js';
@@ -96,8 +97,11 @@ export async function routerEfficiency(context: BenchContext): Promise<RouterEff
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bookshop-bench-'));
   const supergraph = supergraphFor(context, dir);
   const started: ManagedProcess[] = [];
+  // The subgraphs answer entity fetches only to the shop's router: the other gateways carry its
+  // credential (valid for ten minutes, longer than this scenario runs), the one header they add.
+  const credential = Object.values(await routerCredentialHeaders())[0]!;
   const startOne = async (name: string, script: string, args: string[]) => {
-    const gateway = await startGateway(name, script, args);
+    const gateway = await startGateway(name, script, [args[0]!, credential, ...args.slice(1)]);
     started.push(gateway.process);
     return gateway;
   };

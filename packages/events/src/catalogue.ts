@@ -18,21 +18,31 @@ const define = <TType extends string, TSchema extends z.ZodType>(
   payload: TSchema,
 ): EventDefinition<TType, TSchema> => ({ context, type, version: 1, payload });
 
-const id = z.string().min(1);
+/*
+ * Payload bounds: the input bounds of the shop (runtime's bounds.ts), so no event carries what no
+ * request could have put in it. A forged or corrupted event beyond them is parked, not applied —
+ * a consumer never stores a megabyte "title". Producers check the same schemas (eventOf).
+ */
+const text = (max: number) => z.string().min(1).max(max);
+/** Entity ids are UUIDs; 100 leaves room for any other id scheme. */
+const id = text(100);
+/** A customer id is a token's subject, not a UUID: more room. */
+const customerId = text(200);
+const quantity = z.number().int().positive().max(1_000);
 
 export const OrderPlaced = define('order', 'OrderPlaced', z.object({
-  orderId: id, customerId: id, bookId: id, title: z.string(), quantity: z.number().int().positive(), address: z.string(),
+  orderId: id, customerId, bookId: id, title: text(200), quantity, address: text(500),
 }));
-export const OrderCancelled = define('order', 'OrderCancelled', z.object({ orderId: id, customerId: id }));
-export const OrderDelivered = define('order', 'OrderDelivered', z.object({ orderId: id, customerId: id }));
+export const OrderCancelled = define('order', 'OrderCancelled', z.object({ orderId: id, customerId }));
+export const OrderDelivered = define('order', 'OrderDelivered', z.object({ orderId: id, customerId }));
 export const StockReleased = define('book', 'StockReleased', z.object({
-  orderId: id, bookId: id, quantity: z.number().int().nonnegative(), stock: z.number().int().nonnegative(),
+  orderId: id, bookId: id, quantity: z.number().int().nonnegative().max(1_000), stock: z.number().int().nonnegative().max(1_000_000_000),
 }));
-export const DeliveryStarted = define('delivery', 'DeliveryStarted', z.object({ deliveryId: id, orderId: id, address: z.string() }));
+export const DeliveryStarted = define('delivery', 'DeliveryStarted', z.object({ deliveryId: id, orderId: id, address: text(500) }));
 export const DeliveryCompleted = define('delivery', 'DeliveryCompleted', z.object({ deliveryId: id, orderId: id }));
 export const DeliveryCancelled = define('delivery', 'DeliveryCancelled', z.object({ deliveryId: id, orderId: id }));
 export const ReviewWritten = define('review', 'ReviewWritten', z.object({
-  reviewId: id, orderId: id, bookId: id, customerId: id, rating: z.number().int().min(1).max(5), content: z.string(),
+  reviewId: id, orderId: id, bookId: id, customerId, rating: z.number().int().min(1).max(5), content: text(2_000),
 }));
 
 export const EVENTS = [

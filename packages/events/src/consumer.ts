@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { headers } from '@nats-io/transport-node';
 import { crashAt, isArmed, logger, runWithRequest } from '@bookshop/runtime';
+import { deadLetterHeaders } from './dead-letter-headers.js';
 import { deadLetterSubject, subjectOf, type EventDefinition, type Payload } from './catalogue.js';
 import { envelopeSchema, type EventEnvelope } from './envelope.js';
 import type { EventBus } from './nats.js';
@@ -46,13 +46,14 @@ function filterFor(bus: EventBus, subjects: string[]): { filter_subject: string 
  * A durable JetStream pull consumer with explicit acks. Payloads are validated at this edge; a
  * message that cannot be read is parked at once, one whose handler keeps failing after
  * `maxDeliver` deliveries is parked with its error — either way it is acked, so the events
- * behind it keep flowing.
+ * behind it keep flowing. So is an event on the subject of a context that does not own its type:
+ * a forgery, never applied.
  */
 export async function startConsumer(options: ConsumerOptions): Promise<RunningConsumer> {
   const { bus, durable } = options;
   const maxDeliver = options.maxDeliver ?? 5;
-  const bySubject = new Map(options.handlers.map((handler) => [subjectOf(bus.prefix, handler.event), handler]));
-  const subjects = [...bySubject.keys()];
+  const byType = new Map(options.handlers.map((handler) => [handler.event.type, handler]));
+  const subjects = options.handlers.map((handler) => subjectOf(bus.prefix, handler.event));
   const config = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
@@ -69,11 +70,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 });
 
   async function park(message: JsMsg, reason: string, type?: string): Promise<void> {
-    const h = headers();
-    h.set('Bookshop-Error', reason.replace(/\s+/g, ' ').slice(0, 1_000)); // header values are one line
-    h.set('Bookshop-Subject', message.subject);
     await bus.js.publish(deadLetterSubject(bus.prefix, durable, type), message.data, {
-      headers: h,
+      headers: deadLetterHeaders(reason, message.subject),
       msgID: `${durable}:${message.seq}`,
     });
     logger.error({ consumer: durable, subject: message.subject, seq: message.seq, reason }, 'event parked in the dead-letter subject');
@@ -85,10 +83,17 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   async function handle(message: JsMsg): Promise<void> {
     // Fetched but not started when the stop came: hand it back now rather than after ack_wait.
     if (stopping) return message.nak();
+    // `<prefix>.<context>.<EventName>`
+    const tokens = message.subject.split('.');
+    const [prefix, context, type = ''] = tokens;
+    const handler = byType.get(type);
     // Another consumer's event, brought by a wildcard filter (nats-server before 2.10): acked unread.
-    const handler = bySubject.get(message.subject);
-    if (!handler) return message.ack();
-    const { type } = handler.event;
+    if (tokens.length !== 3 || prefix !== bus.prefix || !handler) return message.ack();
+    // Only the context that owns an event type may publish it (catalogue.ts), and NATS lets each
+    // context publish only under its own name: an event of order's on book's subject is forged.
+    if (handler.event.context !== context) {
+      return park(message, `forged event: ${type} belongs to ${handler.event.context}, but came on ${message.subject}`, type);
+    }
     let envelope: EventEnvelope;
     try {
       envelope = envelopeSchema.parse(message.json());

@@ -10,3 +10,5 @@ export * from './publishing.js';
 export * from './consuming.js';
 export * from './inbox.js';
 export * from './context-events.js';
+export * from './permissions.js';
+export * from './dead-letter-headers.js';

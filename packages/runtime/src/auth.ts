@@ -1,8 +1,9 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
+import { SignJWT, decodeProtectedHeader, jwtVerify, errors as joseErrors } from 'jose';
 import { DomainError } from './errors.js';
 
-export const ROLES = ['customer', 'staff', 'courier', 'service'] as const;
+// Services are not users: they prove who they are with their own credential (service-credentials.ts).
+export const ROLES = ['customer', 'staff', 'courier'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The authenticated caller of a request. */
@@ -13,9 +14,17 @@ export interface Viewer {
 
 export const TOKEN_ISSUER = 'bookshop';
 export const TOKEN_AUDIENCE = 'bookshop';
-export const TOKEN_KEY_ID = 'bookshop-hs256-1';
-/** Used when JWT_SECRET is unset. Fine on a laptop; refused when NODE_ENV=production. */
-export const DEVELOPMENT_JWT_SECRET = 'bookshop-development-secret-do-not-use-in-production';
+/** A user token lives at most this long (`pnpm -s token` issues 24 h); an older one is refused. */
+export const DEFAULT_TOKEN_MAX_AGE_SECONDS = 24 * 3600;
+// Clocks of different machines disagree a little: an iat a second in the future is not a forgery.
+const CLOCK_SKEW_SECONDS = 5;
+
+/**
+ * A secret's key id: a token names the key that signed it, so a service that trusts the current
+ * and the previous secret (a rotation's overlap) picks the right one. Derived, so it never needs
+ * configuring, and a hash, so it tells nothing about the secret.
+ */
+export const keyIdOf = (secret: string) => `hs256-${createHash('sha256').update(secret).digest('hex').slice(0, 12)}`;
 
 // One key object per secret: importing the key again on every request costs CPU on every hop.
 const keys = new Map<string, KeyObject>();
@@ -31,7 +40,7 @@ export async function signToken(
   options: { expiresIn?: string } = {},
 ): Promise<string> {
   return new SignJWT({ role: viewer.role })
-    .setProtectedHeader({ alg: 'HS256', kid: TOKEN_KEY_ID })
+    .setProtectedHeader({ alg: 'HS256', kid: keyIdOf(secret) })
     .setSubject(viewer.subject)
     .setIssuer(TOKEN_ISSUER)
     .setAudience(TOKEN_AUDIENCE)
@@ -44,16 +53,37 @@ export interface VerifiedToken extends Viewer {
   expiresAt: Date;
 }
 
-/** Verifies a bearer token; any flaw is an UNAUTHENTICATED refusal. */
-export async function verifyToken(token: string, secret: string): Promise<VerifiedToken> {
+/** The secrets a service accepts user tokens from: the current one, and the previous one during a rotation. */
+export interface UserTokenKeys {
+  secrets: readonly string[];
+  maxAgeSeconds?: number;
+}
+
+/**
+ * Verifies a bearer token; any flaw is an UNAUTHENTICATED refusal: another algorithm (`none`
+ * included), an unknown key id, another issuer or audience, expired, or older than the maximum age
+ * (a token minted for a hundred years is refused at its first day's end).
+ */
+export async function verifyToken(token: string, keys: string | UserTokenKeys): Promise<VerifiedToken> {
+  const { secrets, maxAgeSeconds = DEFAULT_TOKEN_MAX_AGE_SECONDS } = typeof keys === 'string' ? { secrets: [keys] } : keys;
   try {
+    const { kid } = decodeProtectedHeader(token);
+    const secret = secrets.find((candidate) => keyIdOf(candidate) === kid);
+    if (!secret) throw new DomainError('UNAUTHENTICATED', 'Your token was signed with a key this shop does not know. Get a new one.');
     const { payload } = await jwtVerify(token, encode(secret), {
       algorithms: ['HS256'],
       issuer: TOKEN_ISSUER,
       audience: TOKEN_AUDIENCE,
-      requiredClaims: ['sub', 'exp'],
+      requiredClaims: ['sub', 'exp', 'iat'],
+      maxTokenAge: maxAgeSeconds + CLOCK_SKEW_SECONDS,
+      clockTolerance: CLOCK_SKEW_SECONDS,
     });
+    if (payload.exp! - payload.iat! > maxAgeSeconds + CLOCK_SKEW_SECONDS) {
+      throw new DomainError('UNAUTHENTICATED', `Your token claims a life longer than ${maxAgeSeconds} s. Get a new one.`);
+    }
     const role = payload.role;
+    // A subject is stored with orders and carried in events, which bound it (200 characters).
+    if (payload.sub && payload.sub.length > 200) throw new DomainError('UNAUTHENTICATED', 'The token names a subject longer than 200 characters.');
     if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role) || !payload.sub) {
       throw new DomainError('UNAUTHENTICATED', 'The token names no known role.');
     }
@@ -83,20 +113,4 @@ export function requireRole(viewer: Viewer | null, ...roles: Role[]): Viewer {
     throw new DomainError('FORBIDDEN', `This needs the role ${roles.join(' or ')}; you are ${viewer.role}.`);
   }
   return viewer;
-}
-
-/**
- * A service's own token for calls to other services (role `service`), minted on first use and
- * renewed well before it expires.
- */
-export function serviceToken(service: string, secret: string): () => Promise<string> {
-  const lifetimeSeconds = 3600;
-  let current: { token: string; renewAt: number } | undefined;
-  return async () => {
-    if (!current || Date.now() >= current.renewAt) {
-      const token = await signToken({ subject: service, role: 'service' }, secret, { expiresIn: `${lifetimeSeconds}s` });
-      current = { token, renewAt: Date.now() + (lifetimeSeconds / 2) * 1000 };
-    }
-    return current.token;
-  };
 }

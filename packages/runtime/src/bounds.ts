@@ -1,40 +1,86 @@
 import { z } from 'zod';
 
-/** Whitespace and invisible format characters (zero-width space, BOM, …) at either end. */
-const INVISIBLE_EDGES = /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu;
-/** Control characters (NUL and the like) other than tab and line breaks: no text of the shop holds one. */
-const CONTROL_CHARACTER = /[^\P{Cc}\t\n\r]/u;
+/**
+ * Whitespace at either end (spaces, tabs, line breaks, no-break and ideographic spaces): trimmed, as
+ * a form would. Invisible format characters (U+200B, U+FEFF, …) are not whitespace: they are refused,
+ * at the ends too, rather than silently dropped, so what is stored is exactly what was sent, trimmed.
+ */
+const EDGE_WHITESPACE = /^\p{White_Space}+|\p{White_Space}+$/gu;
 
 /**
- * Text as the shop stores and compares it: Unicode NFC, with whitespace and invisible characters
- * trimmed from both ends, so "Dune\u200b" is the title "Dune" and "\u200b" is empty.
+ * What no text of the shop may hold: control characters (NUL, ESC, DEL, C1 controls — PostgreSQL
+ * fails on NUL, terminals obey ESC), format characters (zero-width and bidi controls, soft hyphen,
+ * BOM, tag characters: invisible, they make look-alikes and reorder what a reader sees) and unpaired
+ * surrogates (not text at all). Single-line text also refuses the Unicode line and paragraph separators.
  */
-export const normalizeText = (text: string) => text.normalize('NFC').replace(INVISIBLE_EDGES, '');
+const FORBIDDEN = {
+  singleLine: /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/u,
+  // Line breaks and tabs are what a multi-line text is made of; every other control is still refused.
+  multiLine: /[^\P{Cc}\n\t]|[\p{Cf}\p{Cs}]/u,
+};
+type Lines = keyof typeof FORBIDDEN;
+
+const codePoint = (character: string) => `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** Why a character is refused, in words a client developer can act on. */
+function describeForbidden(character: string): string {
+  if (/\p{Cc}/u.test(character)) return `a control character (${codePoint(character)})`;
+  if (/\p{Cf}/u.test(character)) return `an invisible formatting character (${codePoint(character)})`;
+  if (/\p{Cs}/u.test(character)) return `an unpaired surrogate (${codePoint(character)}), which is not valid Unicode`;
+  return `a line break (${codePoint(character)})`;
+}
+
+/** Windows and old Mac line endings as "\n": one way to write a line break. */
+const normalizeLineBreaks = (text: string) => text.replace(/\r\n?/g, '\n');
+
+/** Text as the shop stores and compares it: Unicode NFC, whitespace trimmed from both ends. */
+export const normalizeText = (text: string) => text.normalize('NFC').replace(EDGE_WHITESPACE, '');
+
+/**
+ * The first character `text` may not hold, described, or null when it has none. Single-line text
+ * (titles, names, addresses) holds no control characters at all; multi-line text may hold line
+ * breaks and tabs.
+ */
+export function forbiddenCharacter(text: string, lines: Lines = 'singleLine'): string | null {
+  const match = FORBIDDEN[lines].exec(text);
+  return match ? describeForbidden(match[0]) : null;
+}
+
+/** A zod check refusing a text with a forbidden character, saying which. */
+const refuseForbidden = (lines: Lines) => (text: string, context: z.RefinementCtx) => {
+  const forbidden = forbiddenCharacter(text, lines);
+  if (forbidden) context.addIssue({ code: 'custom', message: `must not contain ${forbidden}` });
+};
 
 /** The shop's input bounds (DECISIONS.md), one definition for every context. */
-const trimmedText = (max: number) =>
+const boundedText = (max: number, lines: Lines = 'singleLine') =>
   z
     .string()
-    .transform(normalizeText)
+    .transform((text) => normalizeText(lines === 'multiLine' ? normalizeLineBreaks(text) : text))
     .pipe(
       z
         .string()
         .min(1, 'must not be empty')
         .max(max, `must be at most ${max} characters`)
-        .refine((text) => !CONTROL_CHARACTER.test(text), 'must not contain control characters'),
+        .superRefine(refuseForbidden(lines)),
     );
 
 export const bounds = {
-  title: trimmedText(200),
-  author: trimmedText(200),
-  publisher: trimmedText(200),
-  address: trimmedText(500),
-  reviewContent: trimmedText(2_000),
+  title: boundedText(200),
+  author: boundedText(200),
+  publisher: boundedText(200),
+  address: boundedText(500),
+  reviewContent: boundedText(2_000, 'multiLine'),
   rating: z.number().int().min(1, 'must be from 1 to 5').max(5, 'must be from 1 to 5'),
   quantity: z.number().int().min(1, 'must be at least 1').max(1_000, 'must be at most 1,000'),
   stock: z.number().int().min(0, 'must not be negative').max(1_000_000_000, 'must be at most 1,000,000,000'),
   id: z.string().uuid('is not a valid id'),
-  idempotencyKey: z.string().min(1).max(200),
+  // Opaque: compared as sent, never trimmed; but a NUL would fail in PostgreSQL like any text.
+  idempotencyKey: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(200, 'must be at most 200 characters')
+    .superRefine(refuseForbidden('singleLine')),
   pageSize: z.number().int().min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
 };
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DEVELOPMENT_JWT_SECRET } from './auth.js';
+import { DEFAULT_TOKEN_MAX_AGE_SECONDS, type UserTokenKeys } from './auth.js';
+import { privateServiceKey, publicServiceKeys, type PrivateServiceKey, type PublicServiceKey } from './service-credentials.js';
 import { FAULT_POINTS } from './fault-points.js';
 
 /** Bad configuration: a message that says which variable is wrong and how. */
@@ -15,13 +16,37 @@ export function readEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv =
   throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
 }
 
+/** A variable holding JSON, validated by `schema`. */
+const json = <T extends z.ZodTypeAny>(schema: T) =>
+  z.string().transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  }).pipe(schema);
+
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
 /** Settings every service shares. */
 export const sharedEnv = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** The users' token secret. `pnpm start` makes one per data folder; nothing has a default. */
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** The secret before the last rotation: its tokens stay valid until they expire. */
+  JWT_PREVIOUS_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  JWT_MAX_AGE_SECONDS: z.coerce.number().int().min(60).default(DEFAULT_TOKEN_MAX_AGE_SECONDS),
+  /** This service's own Ed25519 key (a private JWK) for its calls to other services: router and order. */
+  SERVICE_SIGNING_KEY: json(privateServiceKey).optional(),
+  /** The public keys (JWKs) of the services allowed to call this one's internal operations. */
+  SERVICE_TRUSTED_KEYS: json(publicServiceKeys).default([]),
+  /** The address to listen on: every interface in a pod; loopback under `pnpm start`. */
+  HOST: z.string().min(1).default('0.0.0.0'),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  /** The context's own NATS user: its permissions say which subjects it may publish and read. */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
   /** Subject prefix and stream name: configuration, so that test runs never share them. */
   EVENT_PREFIX: z.string().regex(/^[\w-]+$/).default('bookshop'),
   EVENT_STREAM: z.string().regex(/^[\w-]+$/).default('BOOKSHOP'),
@@ -49,14 +74,24 @@ export const sharedEnv = z.object({
 });
 export type SharedEnv = z.infer<typeof sharedEnv>;
 
-/** The signing secret; the development default is refused in production. */
-export function jwtSecret(env: SharedEnv): string {
-  if (env.NODE_ENV === 'production' && (!env.JWT_SECRET || env.JWT_SECRET === DEVELOPMENT_JWT_SECRET)) {
-    throw new ConfigError(
-      'Invalid configuration:\n  - JWT_SECRET: must be set (and not the development default) when NODE_ENV=production',
-    );
+/**
+ * The users' token keys; production wants a long secret (32 characters or more). A tool that
+ * serves nothing (a rebuild, a replay) may run without one; a server refuses to start without it
+ * (requireUserTokenKeys).
+ */
+function userTokenKeys(env: SharedEnv): UserTokenKeys {
+  if (env.NODE_ENV === 'production' && (env.JWT_SECRET?.length ?? 0) < 32) {
+    throw new ConfigError('Invalid configuration:\n  - JWT_SECRET: must be set, at least 32 characters, when NODE_ENV=production');
   }
-  return env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET;
+  const secrets = [env.JWT_SECRET, env.JWT_PREVIOUS_SECRET].filter((secret): secret is string => Boolean(secret));
+  return { secrets, maxAgeSeconds: env.JWT_MAX_AGE_SECONDS };
+}
+
+/** Refuses to serve without a users' secret: there is no default that anyone could know. */
+export function requireUserTokenKeys(keys: string | UserTokenKeys): void {
+  if (typeof keys === 'string' ? keys.length === 0 : keys.secrets.length === 0) {
+    throw new ConfigError('Invalid configuration:\n  - JWT_SECRET: must be set (pnpm start makes one per data folder; a cluster keeps it in a Secret)');
+  }
 }
 
 function refuseFaultPointsInProduction(env: SharedEnv): void {
@@ -83,8 +118,12 @@ export async function runMain(main: () => Promise<unknown>): Promise<void> {
 export interface ServiceConfig {
   port: number;
   production: boolean;
-  events: { url: string; prefix: string; stream: string; ackWaitMs: number; replicas: number };
-  jwtSecret: string;
+  events: { url: string; prefix: string; stream: string; ackWaitMs: number; replicas: number; user?: string; password?: string };
+  host: string;
+  /** What user tokens are verified with: the current and previous secrets, the maximum age. */
+  userTokens: UserTokenKeys;
+  /** This service's key for calling others (if it calls any), and the keys of those it trusts. */
+  serviceKeys: { signing?: PrivateServiceKey; trusted: PublicServiceKey[] };
   shutdownGraceMs: number;
   shutdownDelayMs: number;
   liveness: { maxEventLoopDelayMs: number; stallWindowMs: number };
@@ -102,11 +141,21 @@ export function readServiceEnv<S extends z.ZodRawShape>(
   return {
     port: shared.PORT,
     production: shared.NODE_ENV === 'production',
-    events: { url: shared.NATS_URL, prefix: shared.EVENT_PREFIX, stream: shared.EVENT_STREAM, ackWaitMs: shared.EVENT_ACK_WAIT_MS, replicas: shared.EVENT_STREAM_REPLICAS },
-    jwtSecret: jwtSecret(shared),
+    events: { url: shared.NATS_URL, prefix: shared.EVENT_PREFIX, stream: shared.EVENT_STREAM, ackWaitMs: shared.EVENT_ACK_WAIT_MS, replicas: shared.EVENT_STREAM_REPLICAS, ...(shared.NATS_USER ? { user: shared.NATS_USER, password: shared.NATS_PASSWORD ?? '' } : {}) },
+    host: shared.HOST,
+    userTokens: userTokenKeys(shared),
+    serviceKeys: { ...(shared.SERVICE_SIGNING_KEY ? { signing: shared.SERVICE_SIGNING_KEY } : {}), trusted: shared.SERVICE_TRUSTED_KEYS },
     shutdownGraceMs: shared.SHUTDOWN_GRACE_MS,
     shutdownDelayMs: shared.SHUTDOWN_DELAY_MS,
     liveness: { maxEventLoopDelayMs: shared.LIVENESS_MAX_EVENT_LOOP_DELAY_MS, stallWindowMs: shared.LIVENESS_STALL_WINDOW_MS },
     env: own,
   };
+}
+
+/** The service's own signing key, which a service that calls others cannot start without. */
+export function requireSigningKey(config: Pick<ServiceConfig, 'serviceKeys'>, why: string): PrivateServiceKey {
+  if (!config.serviceKeys.signing) {
+    throw new ConfigError(`Invalid configuration:\n  - SERVICE_SIGNING_KEY: must be set: ${why} (pnpm start makes one per data folder)`);
+  }
+  return config.serviceKeys.signing;
 }

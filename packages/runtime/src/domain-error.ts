@@ -20,6 +20,9 @@ export const ERROR_CODES = [
   'RESERVATION_RELEASED',
   'SERVICE_UNAVAILABLE',
   'TOO_MANY_SUBSCRIPTIONS',
+  // The public edge (the router): an operation over a limit, or not a registered one.
+  'OPERATION_TOO_COMPLEX',
+  'OPERATION_NOT_ALLOWED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -17,6 +17,18 @@ const GRAPHQL_OWN_CODES = new Set([
 ]);
 
 /**
+ * Apollo Server refuses some malformed requests (a persisted query hash that does not match the
+ * text, an unsupported persisted query version) with an HTTP 4xx but no code: they are the
+ * client's BAD_REQUEST, not an error on our side. Our own errors always carry a code.
+ */
+function isApolloRequestRefusal(error: unknown): boolean {
+  // Apollo fills in INTERNAL_SERVER_ERROR for a missing code: look at the error as thrown.
+  if (!(error instanceof GraphQLError) || error.originalError || error.extensions?.code !== undefined) return false;
+  const status = (error.extensions?.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/**
  * The one place where errors become responses: domain errors keep their code and message,
  * GraphQL's own errors pass, and anything else becomes INTERNAL_SERVER_ERROR with the detail
  * in the log only — no stack trace or SQL ever reaches a caller.
@@ -32,6 +44,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       ...(formatted.path ? { path: formatted.path } : {}),
       extensions: { ...original.details, code: original.code },
     };
+  }
+  if (isApolloRequestRefusal(original)) {
+    return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
   }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && (GRAPHQL_OWN_CODES.has(code) || isKnownCode(code))) {

@@ -7,9 +7,11 @@ import {
   type ApolloServerPlugin,
   type BaseContext,
 } from '@apollo/server';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLError, GraphQLSchema, ValidationRule } from 'graphql';
 import { attachSubscriptions, type SubscriptionOptions } from './subscriptions.js';
-import { bearerToken, verifyToken, type Viewer } from './auth.js';
+import { requireUserTokenKeys } from './config.js';
+import { bearerToken, verifyToken, type UserTokenKeys, type Viewer } from './auth.js';
+import { SERVICE_TOKEN_HEADER, ServiceTrust } from './service-credentials.js';
 import { DomainError, formatError, graphQLError } from './errors.js';
 import { Health, writeJson, type HealthInfo, type LivenessOptions, type ReadinessCheck } from './health.js';
 import { trackConnections } from './http-drain.js';
@@ -22,7 +24,10 @@ export { SubscriberTooSlow } from './subscriptions.js';
 
 /** What every resolver of every service receives. */
 export interface ServiceContext extends BaseContext {
+  /** The end user the request acts for (their bearer token), if any. */
   viewer: Viewer | null;
+  /** The shop's service that sent the request (its `x-service-token`), if any: `router`, `order`. */
+  caller: string | null;
   request: RequestMeta;
 }
 
@@ -32,7 +37,10 @@ export interface GraphQLServiceOptions {
   host?: string;
   /** A subgraph serves a schema; the router serves a gateway. */
   apollo: { schema: GraphQLSchema } | { gateway: ApolloServerOptionsWithGateway<ServiceContext>['gateway'] };
-  jwtSecret: string;
+  /** What users' bearer tokens are verified with (a secret, or the current and previous ones). */
+  jwtSecret: string | UserTokenKeys;
+  /** The services whose credentials this one accepts (their public keys); none when absent. */
+  serviceTrust?: ServiceTrust;
   readiness?: ReadinessCheck[];
   /** Figures for /readyz's body (`info`), e.g. live subscriptions open: leaks show from outside. */
   healthInfo?: HealthInfo;
@@ -49,6 +57,19 @@ export interface GraphQLServiceOptions {
   onStop?: () => Promise<void>;
   /** graphql-ws subscriptions on the same port and path as HTTP (/graphql). */
   subscriptions?: SubscriptionOptions;
+  /**
+   * What a public edge (the router) enforces on every operation, over HTTP and WebSocket alike:
+   * extra validation rules (operation limits) and a gate that may refuse an operation's text
+   * (persisted operations). `production` hides schema details and refuses introspection.
+   */
+  edge?: EdgeOptions;
+}
+
+export interface EdgeOptions {
+  validationRules?: readonly ValidationRule[];
+  /** Refuses an operation before it is parsed (e.g. not a registered one); undefined admits it. */
+  admitOperation?: (query: string) => GraphQLError | undefined;
+  production?: boolean;
 }
 
 export interface RunningService {
@@ -104,11 +125,11 @@ function requestMetaOf(request: IncomingMessage): RequestMeta {
 }
 
 /** Resolves the caller from the request's bearer token; a bad token refuses the whole request. */
-export async function viewerOf(meta: RequestMeta, secret: string): Promise<Viewer | null> {
+export async function viewerOf(meta: RequestMeta, keys: string | UserTokenKeys): Promise<Viewer | null> {
   try {
     const token = bearerToken(meta.authorization);
     if (!token) return null;
-    const { subject, role } = await verifyToken(token, secret);
+    const { subject, role } = await verifyToken(token, keys);
     return { subject, role };
   } catch (error) {
     if (error instanceof DomainError) throw graphQLError(error.code, error.message, 401);
@@ -116,15 +137,31 @@ export async function viewerOf(meta: RequestMeta, secret: string): Promise<Viewe
   }
 }
 
+/** The calling service named by a request's credential; a bad credential refuses the whole request. */
+async function callerOf(request: IncomingMessage, trust: ServiceTrust | undefined): Promise<string | null> {
+  const header = request.headers[SERVICE_TOKEN_HEADER];
+  const token = Array.isArray(header) ? header[0] : header;
+  if (!token) return null;
+  try {
+    return (await (trust ?? NO_TRUST).callerOf(token)) ?? null;
+  } catch (error) {
+    if (error instanceof DomainError) throw graphQLError(error.code, error.message, 401);
+    throw error;
+  }
+}
+const NO_TRUST = new ServiceTrust([]);
+
 /**
  * One HTTP server per service: GraphQL on /graphql (Apollo Server 5, no framework), /healthz,
  * /readyz, a correlation id on every request and response, and a graceful drain on stop().
  */
 export async function startGraphQLService(options: GraphQLServiceOptions): Promise<RunningService> {
-  const health = new Health([...(options.readiness ?? [])], options.liveness, options.healthInfo);
+  requireUserTokenKeys(options.jwtSecret);
+  const shedder = options.shedding ? new LoadShedder(options.shedding) : undefined;
+  // What the service holds (operations, sockets) beside its own figures: a leak shows from outside.
+  const health = new Health([...(options.readiness ?? [])], options.liveness, () => ({ ...options.healthInfo?.(), ...shedder?.counts() }));
   const httpServer = createServer();
   const connections = trackConnections(httpServer);
-  const shedder = options.shedding ? new LoadShedder(options.shedding) : undefined;
   const apollo = new ApolloServer<ServiceContext>({
     ...options.apollo,
     formatError,
@@ -132,6 +169,8 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
     // Signals are ours to handle (stopOnSignals): Apollo's own handler would re-raise the signal.
     stopOnTerminationSignals: false,
     plugins: options.plugins ?? [],
+    ...(options.edge?.validationRules ? { validationRules: [...options.edge.validationRules] } : {}),
+    ...(options.edge?.production ? { introspection: false, hideSchemaDetailsFromClientErrors: true } : {}),
   });
   await apollo.start();
 
@@ -140,7 +179,7 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
     const viewer = viewerOf(meta, options.jwtSecret);
     if (shedder) {
       const subject = await viewer.then((known) => known?.subject, () => undefined);
-      if (!shedder.admit(subject ?? `address:${request.socket.remoteAddress}`, response)) return;
+      if (!shedder.admit(shedder.clientOf(request, subject), response)) return;
     } else {
       viewer.catch(() => {}); // a bad token is answered by the context below
     }
@@ -155,9 +194,19 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
         return;
       }
     }
+    // The edge's gate reads the operation's text before Apollo parses it. Apollo has no hook for
+    // this: an error thrown before parsing (didResolveSource) is answered as a 500.
+    const text = request.method === 'POST' ? (parsedBody as { query?: unknown } | null)?.query : url.searchParams.get('query');
+    const refusal = typeof text === 'string' ? options.edge?.admitOperation?.(text) : undefined;
+    if (refusal) {
+      writeJson(response, 400, { errors: [formatError(refusal.toJSON(), refusal)] });
+      return;
+    }
+    const caller = callerOf(request, options.serviceTrust);
+    caller.catch(() => {}); // answered by the context below
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body: parsedBody },
-      context: async () => ({ viewer: await viewer, request: meta }),
+      context: async () => ({ viewer: await viewer, caller: await caller, request: meta }),
     });
     for (const [key, value] of result.headers) response.setHeader(key, value);
     response.statusCode = result.status ?? 200;
@@ -192,7 +241,7 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
   });
 
   const subscriptions = options.subscriptions
-    ? attachSubscriptions(httpServer, options.subscriptions, options.jwtSecret)
+    ? attachSubscriptions(httpServer, { ...options.subscriptions, ...(options.edge ? { edge: options.edge } : {}) }, options.jwtSecret, shedder)
     : undefined;
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

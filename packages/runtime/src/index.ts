@@ -15,3 +15,4 @@ export * from './bounds.js';
 export * from './subgraph.js';
 export * from './sqlite.js';
 export * from './prisma-errors.js';
+export * from './service-credentials.js';

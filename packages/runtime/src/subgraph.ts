@@ -6,6 +6,8 @@ import { parse, type DocumentNode } from 'graphql';
 import type { ServiceConfig } from './config.js';
 import { startGraphQLService, type GraphQLServiceOptions, type RunningService, type ServiceContext } from './graphql-service.js';
 import { databaseReadiness, type HealthInfo, type ReadinessCheck } from './health.js';
+import { internalFieldsOnlyFor } from './internal-fields.js';
+import { ServiceTrust } from './service-credentials.js';
 
 /** Reads a subgraph's SDL file (src/schema.graphql, beside the code). */
 export function loadTypeDefs(file: URL): DocumentNode {
@@ -17,18 +19,20 @@ export interface SubgraphOptions extends Omit<GraphQLServiceOptions, 'apollo' | 
   resolvers: GraphQLResolverMap<ServiceContext>;
   /** Serve the schema's Subscription type over graphql-ws too. */
   subscriptions?: boolean;
+  /** The services that may ask for `_entities` and `_service` (their credential): the router and order. */
+  entitiesFor?: readonly string[];
 }
 
 /** Starts one federation 2 subgraph on the shared service runtime. */
 // buildSubgraphSchema types resolvers with an `unknown` context; ours all take ServiceContext.
-export function startSubgraph({ typeDefs, resolvers, subscriptions, ...options }: SubgraphOptions): Promise<RunningService> {
+export function startSubgraph({ typeDefs, resolvers, subscriptions, entitiesFor = ['router', 'order'], ...options }: SubgraphOptions): Promise<RunningService> {
   const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> });
   return startGraphQLService({
     ...options,
     apollo: { schema },
     ...(subscriptions ? { subscriptions: { schema } } : {}),
     // No usage reporting to Apollo's cloud and no landing page: only the router faces people.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), ...(options.plugins ?? [])],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), internalFieldsOnlyFor(entitiesFor), ...(options.plugins ?? [])],
   });
 }
 
@@ -62,7 +66,9 @@ export function startDatabaseSubgraph({ config, database, background, ...options
   return startSubgraph({
     ...options,
     port: config.port,
-    jwtSecret: config.jwtSecret,
+    host: config.host,
+    jwtSecret: config.userTokens,
+    serviceTrust: new ServiceTrust(config.serviceKeys.trusted),
     shutdownGraceMs: config.shutdownGraceMs,
     shutdownDelayMs: config.shutdownDelayMs,
     liveness: config.liveness,

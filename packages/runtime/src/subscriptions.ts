@@ -9,9 +9,12 @@ import {
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { bearerToken, verifyToken, type Viewer } from './auth.js';
+import { bearerToken, verifyToken, type UserTokenKeys, type Viewer } from './auth.js';
 import { DomainError, formatError } from './errors.js';
+import type { EdgeOptions } from './graphql-service.js';
+import { clientAddress, Quota, SocketLedger, type LoadShedder, type Release, type SocketSeat } from './load-shedding.js';
 import { logger } from './logger.js';
+import { checkOperation } from './operation-checks.js';
 import { correlationIdFrom, type RequestMeta } from './request-context.js';
 
 type Subscribe = (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | AsyncIterable<ExecutionResult> | ExecutionResult>;
@@ -28,6 +31,34 @@ export interface SubscriptionOptions {
    * belong on HTTP. Without it, graphql-js runs every operation on `schema`.
    */
   subscribe?: Subscribe;
+  /** The public edge's rules (operation limits, persisted operations, no introspection in production). */
+  edge?: EdgeOptions;
+  /** Largest message a socket may send; a bigger one closes the socket (1009) before it is read whole. Default 64 KiB. */
+  maxPayloadBytes?: number;
+  /** How long a new socket may take to send connection_init before it is closed (4408). Default 3 s. */
+  connectionInitWaitTimeoutMs?: number;
+  /** Tokens a subscribe message's operation may have. Default 5,000. */
+  maxTokens?: number;
+  /** Sockets open at once. Default 10,000. */
+  maxSockets?: number;
+  /**
+   * Sockets one caller (a token's subject) may hold. Default 8 on the public edge (`edge` set) and
+   * 256 on a subgraph: a subgraph's one client is the router, which opens a socket per live feed
+   * with the customer's token, so there the bound must cover the edge's subscriptions per caller.
+   */
+  maxSocketsPerCaller?: number;
+  /** Subscriptions one caller may hold across all its sockets. Default 100 on the edge, 256 on a subgraph. */
+  maxSubscriptionsPerCaller?: number;
+  /** Sockets open that have not yet authenticated, overall. Default 1,000. */
+  maxUnauthenticatedSockets?: number;
+  /**
+   * Sockets not yet authenticated per address. Default 16 on the edge, 1,000 on a subgraph (every
+   * socket there comes from a router's address). Behind a proxy, set trustForwardedFor, or every
+   * client shares the proxy's address and with it this bound.
+   */
+  maxUnauthenticatedSocketsPerAddress?: number;
+  /** Name an anonymous socket by `x-forwarded-for` (see clientAddress). Default: the load shedder's setting, else false. */
+  trustForwardedFor?: boolean;
 }
 
 /**
@@ -48,6 +79,20 @@ interface SocketExtra {
 }
 
 const TOO_SLOW = { code: 1013, reason: 'Too slow: reconnect to get the latest state' } as const;
+/** A socket past the limits: graphql-ws clients surface the reason, and do not retry on 4429. */
+const TOO_MANY_CONNECTIONS = { code: 4429, reason: 'TOO_MANY_CONNECTIONS' } as const;
+/**
+ * How long a socket we closed may take to answer the close before it is cut: ws would wait 30 s,
+ * and its seat is held until it is gone.
+ */
+const CLOSE_GRACE_MS = 2_000;
+
+/** Cuts `socket` after `ms` unless it is gone by then, or `spare()` says to keep it. */
+function cutAfter(socket: WebSocket, ms: number, spare: () => boolean = () => false): void {
+  const timer = setTimeout(() => spare() || socket.terminate(), ms);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
 
 /**
  * graphql-ws on the HTTP server's /graphql. The caller's token comes in `connection_init`
@@ -111,23 +156,84 @@ function guarded(subscribe: Subscribe): Subscribe {
   };
 }
 
+const tooManySubscriptions = (message: string): GraphQLError[] => {
+  const refusal = new DomainError('TOO_MANY_SUBSCRIPTIONS', message);
+  return [new GraphQLError(refusal.message, { originalError: refusal })];
+};
+
 const onlySubscriptions = (): ExecutionResult => ({
   errors: [new GraphQLError('This socket carries subscriptions only: send queries and mutations over HTTP (POST /graphql).', { extensions: { code: 'BAD_REQUEST' } })],
 });
 
-export function attachSubscriptions(httpServer: Server, options: SubscriptionOptions, jwtSecret: string) {
-  const webSocketServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+/**
+ * `shedder`: the service's load shedder, when it sheds load. Its sockets are counted there too (on
+ * figures of their own, see SocketLedger), and its trustForwardedFor names anonymous sockets.
+ */
+export function attachSubscriptions(httpServer: Server, options: SubscriptionOptions, jwtSecret: string | UserTokenKeys, shedder?: LoadShedder) {
+  const edge = options.edge !== undefined;
+  const initWaitMs = options.connectionInitWaitTimeoutMs ?? 3_000;
+  const trustForwardedFor = options.trustForwardedFor ?? shedder?.trustsForwardedFor ?? false;
+  const ledger = new SocketLedger({
+    maxSockets: options.maxSockets ?? 10_000,
+    maxSocketsPerCaller: options.maxSocketsPerCaller ?? (edge ? 8 : 256),
+    maxUnauthenticatedSockets: options.maxUnauthenticatedSockets ?? 1_000,
+    maxUnauthenticatedSocketsPerAddress: options.maxUnauthenticatedSocketsPerAddress ?? (edge ? 16 : 1_000),
+  });
+  shedder?.countSockets(ledger);
+  const callerSubscriptions = new Quota(Infinity, options.maxSubscriptionsPerCaller ?? (edge ? 100 : 256));
+  const checks = { schema: options.schema, edge: options.edge, maxTokens: options.maxTokens ?? 5_000 };
+  // maxPayload: ws reads a frame's length first and closes with 1009 past it, before buffering any of it.
+  const webSocketServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: options.maxPayloadBytes ?? 64 * 1024 });
+  const seats = new WeakMap<WebSocket, SocketSeat>();
   const identities = new WeakMap<object, SocketExtra>();
-  const active = new WeakMap<object, Set<string>>();
+  // Per socket, its subscriptions, each with what it holds of its caller's share.
+  const active = new WeakMap<WebSocket, Map<string, Release>>();
   const maxPerConnection = options.maxPerConnection ?? 20;
   const maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
   const socketOf = (context: { extra: unknown }) => (context.extra as { socket?: WebSocket }).socket;
+  const subscriptionsOf = (context: { extra: unknown }) => {
+    const socket = socketOf(context)!; // graphql-ws/use/ws always hands it over
+    const ids = active.get(socket) ?? new Map<string, Release>();
+    active.set(socket, ids);
+    return ids;
+  };
+  const endSubscription = (context: { extra: unknown }, id: string) => {
+    const ids = subscriptionsOf(context);
+    ids.get(id)?.();
+    ids.delete(id);
+  };
+
+  // Registered before graphql-ws's own listener, so a socket past the limits is closed before
+  // graphql-ws reads a message of it (one that slips in meanwhile finds no seat in onConnect).
+  webSocketServer.on('connection', (socket, request) => {
+    const seat = ledger.open(clientAddress(request, trustForwardedFor));
+    if (typeof seat === 'string') {
+      logger.info({ limit: seat === 'full' ? 'sockets' : 'unauthenticated sockets per address' }, 'a socket was refused: too many connections');
+      socket.close(TOO_MANY_CONNECTIONS.code, TOO_MANY_CONNECTIONS.reason);
+      cutAfter(socket, CLOSE_GRACE_MS);
+      return;
+    }
+    seats.set(socket, seat);
+    socket.once('close', () => {
+      seat.release();
+      // Its subscriptions give their share back now, even one whose stream is slow to end.
+      for (const release of active.get(socket)?.values() ?? []) release();
+    });
+    // graphql-ws closes a socket without a valid connection_init (4408, 4403); one that does not
+    // answer that close would keep its address's seat for ws's 30 s: it is cut.
+    cutAfter(socket, initWaitMs + CLOSE_GRACE_MS, () => seat.authenticated);
+  });
+
   const cleanup = useServer(
     {
       schema: options.schema,
+      connectionInitWaitTimeout: initWaitMs,
       subscribe: guarded(options.subscribe ?? graphqlSubscribe),
       ...(options.subscribe ? { execute: onlySubscriptions } : {}),
       onConnect: async (context) => {
+        const socket = socketOf(context);
+        const seat = socket && seats.get(socket);
+        if (!socket || !seat) return false; // refused when it opened: it is closing already
         const params = (context.connectionParams ?? {}) as Record<string, unknown>;
         const authorization = typeof params.authorization === 'string' ? params.authorization : undefined;
         const correlation = typeof params['x-correlation-id'] === 'string' ? params['x-correlation-id'] : undefined;
@@ -135,12 +241,14 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionOpt
           const token = bearerToken(authorization);
           if (!token) return false;
           const { subject, role, expiresAt } = await verifyToken(token, jwtSecret);
-          // The token's end is the socket's end: 4401, and the client must come back with a new one.
-          const socket = socketOf(context);
-          if (socket) {
-            const expiry = atTime(expiresAt.getTime(), () => socket.close(4401, 'Token expired'));
-            socket.once('close', expiry.cancel);
+          // From its address's share to its caller's: the address bound holds only sockets still unknown.
+          if (!seat.authenticate(subject)) {
+            socket.close(TOO_MANY_CONNECTIONS.code, TOO_MANY_CONNECTIONS.reason); // graphql-ws's 4403 then finds it closing
+            return false;
           }
+          // The token's end is the socket's end: 4401, and the client must come back with a new one.
+          const expiry = atTime(expiresAt.getTime(), () => socket.close(4401, 'Token expired'));
+          socket.once('close', expiry.cancel);
           identities.set(context, {
             viewer: { subject, role },
             request: { correlationId: correlationIdFrom(correlation), ...(authorization ? { authorization } : {}) },
@@ -150,20 +258,24 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionOpt
           return false;
         }
       },
-      onSubscribe: (context, id) => {
-        const ids = active.get(context) ?? new Set<string>();
-        active.set(context, ids);
-        if (ids.size >= maxPerConnection) {
-          const refusal = new DomainError('TOO_MANY_SUBSCRIPTIONS', `At most ${maxPerConnection} subscriptions per connection.`);
-          return [new GraphQLError(refusal.message, { originalError: refusal })];
+      onSubscribe: (context, id, payload) => {
+        const ids = subscriptionsOf(context);
+        if (ids.size >= maxPerConnection) return tooManySubscriptions(`At most ${maxPerConnection} subscriptions per connection.`);
+        const slot = callerSubscriptions.take(identities.get(context)?.viewer.subject ?? '');
+        if (typeof slot === 'string') return tooManySubscriptions('You hold as many subscriptions as allowed across your connections: complete one first.');
+        // The checks HTTP runs: a refusal is returned as the subscription's error.
+        const checked = checkOperation(checks, payload);
+        if (Array.isArray(checked)) {
+          slot();
+          return checked;
         }
-        ids.add(id);
-        return undefined;
+        ids.set(id, slot);
+        return checked;
       },
-      onComplete: (context, id) => void active.get(context)?.delete(id),
+      onComplete: (context, id) => endSubscription(context, id),
       // The same error formatting as HTTP: codes for refusals, nothing internal for the rest.
       onError: (context, id, _payload, errors) => {
-        active.get(context)?.delete(id);
+        endSubscription(context, id);
         if (errors.some((error) => error.originalError instanceof SubscriberTooSlow)) {
           socketOf(context)?.close(TOO_SLOW.code, TOO_SLOW.reason); // nothing more is sent on a closing socket
           return [{ message: TOO_SLOW.reason }];
@@ -178,13 +290,29 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionOpt
       },
       context: (context) => {
         const identity = identities.get(context);
-        return { viewer: identity?.viewer ?? null, request: identity?.request ?? { correlationId: correlationIdFrom(undefined) } };
+        return { viewer: identity?.viewer ?? null, caller: null, request: identity?.request ?? { correlationId: correlationIdFrom(undefined) } };
       },
     },
     webSocketServer,
   );
+  // graphql-ws takes every socket error for its own failure: console.error, then a 4500 close.
+  // Here one is the peer's doing — a message over maxPayload (1009), a broken frame (1002) — and
+  // ws has already sent the close with the right code. But ws then reads on until the peer's
+  // close, which comes after the rest of the oversized message: it would read all of it after
+  // all, only to drop it. So reading stops (ws resumes the connection on the next tick; this
+  // runs after it), and the peer, which still reads our close, is cut after a grace.
+  webSocketServer.on('connection', (socket, request) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (error) => {
+      logger.debug({ err: error }, 'a WebSocket peer broke the protocol; its socket is closed');
+      process.nextTick(() => request.socket.pause());
+      cutAfter(socket, CLOSE_GRACE_MS);
+    });
+  });
   webSocketServer.on('error', (error) => logger.error({ err: error }, 'WebSocket server error'));
   return {
+    /** For /readyz: sockets open, not yet authenticated, and callers holding any. */
+    counts: () => ledger.counts(),
     /**
      * Tells every subscriber to go away (1001) so it reconnects elsewhere, and resolves once every
      * socket has closed. A client that does not answer the close (ws would wait 30 s for it) is

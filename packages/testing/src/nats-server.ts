@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,13 +35,27 @@ export interface TestNatsServer {
   dispose: () => Promise<void>;
 }
 
+export interface TestNatsServerOptions {
+  /**
+   * nats-server configuration text (e.g. an `authorization { … }` block from
+   * @bookshop/events' natsAuthorizationConfig). Address, port and JetStream come from the flags.
+   */
+  config?: string;
+}
+
 /** A nats-server of the test's own, on a free port: a test may stop and start it. */
-export async function startTestNatsServer(): Promise<TestNatsServer> {
+export async function startTestNatsServer(options: TestNatsServerOptions = {}): Promise<TestNatsServer> {
   const port = await freePort();
   const storeDir = mkdtempSync(path.join(os.tmpdir(), 'bookshop-nats-'));
+  const configArgs: string[] = [];
+  if (options.config !== undefined) {
+    const configFile = path.join(storeDir, 'nats.conf');
+    writeFileSync(configFile, options.config);
+    configArgs.push('-c', configFile);
+  }
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: 'ignore' });
+    child = spawn('nats-server', [...configArgs, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: 'ignore' });
     for (let waited = 0; !(await listening(port)); waited += 50) {
       if (waited > 10_000 || child.exitCode !== null) throw new Error('nats-server did not start');
       await new Promise((resolve) => setTimeout(resolve, 50));

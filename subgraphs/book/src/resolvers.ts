@@ -1,4 +1,4 @@
-import { batched, bounds, normalizeText, pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
+import { batched, bounds, normalizeText, pageArgs, parseInput, requireCaller, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
 import { z } from 'zod';
 import type { BookDatabase } from './database.js';
 import { findBook, findBookByTitle, findBooks, listBooks, registerBook, restockBook } from './domain/catalogue.js';
@@ -16,6 +16,8 @@ const orderArgs = z.object({ orderId: bounds.id });
 
 /** A malformed id names no book: answer "none" rather than an error. */
 const isId = (id: string) => bounds.id.safeParse(id).success;
+/** Nor does a title no book could have (empty, too long, a NUL byte PostgreSQL would choke on). */
+const isTitle = (title: string) => bounds.title.safeParse(title).success;
 
 export function createResolvers(db: BookDatabase): GraphQLResolverMap<ServiceContext> {
   const bookById = batched((ids: string[]) => findBooks(db, ids));
@@ -23,9 +25,9 @@ export function createResolvers(db: BookDatabase): GraphQLResolverMap<ServiceCon
     Query: {
       books: (_: unknown, args: unknown) => listBooks(db, parseInput(pageArgs, args)),
       book: (_: unknown, { id }: { id: string }) => (isId(id) ? findBook(db, id) : null),
-      bookByTitle: (_: unknown, { title }: { title: string }) => findBookByTitle(db, normalizeText(title)),
-      stockReservation: (_: unknown, args: unknown, { viewer }: ServiceContext) => {
-        requireRole(viewer, 'service');
+      bookByTitle: (_: unknown, { title }: { title: string }) => (isTitle(title) ? findBookByTitle(db, normalizeText(title)) : null),
+      stockReservation: (_: unknown, args: unknown, { caller }: ServiceContext) => {
+        requireCaller(caller, 'order');
         return findReservation(db, parseInput(orderArgs, args).orderId);
       },
     },
@@ -39,13 +41,13 @@ export function createResolvers(db: BookDatabase): GraphQLResolverMap<ServiceCon
         const { bookId, quantity } = parseInput(restockArgs, args);
         return restockBook(db, bookId, quantity);
       },
-      reserveStock: (_: unknown, args: unknown, { viewer }: ServiceContext) => {
-        requireRole(viewer, 'service');
+      reserveStock: (_: unknown, args: unknown, { caller }: ServiceContext) => {
+        requireCaller(caller, 'order');
         const { orderId, title, quantity } = parseInput(reserveArgs, args);
         return reserveStock(db, orderId, title, quantity);
       },
-      releaseStock: (_: unknown, args: unknown, { viewer }: ServiceContext) => {
-        requireRole(viewer, 'service');
+      releaseStock: (_: unknown, args: unknown, { caller }: ServiceContext) => {
+        requireCaller(caller, 'order');
         return releaseStock(db, parseInput(orderArgs, args).orderId);
       },
     },

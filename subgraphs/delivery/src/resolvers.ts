@@ -1,7 +1,8 @@
 import type { OutboxWriter } from '@bookshop/events';
-import { DomainError, bounds, pageArgs, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
+import { DomainError, bounds, pageArgs, parseInput, requireCaller, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
 import { z } from 'zod';
 import type { Delivery, DeliveryDatabase } from './database.js';
+import { visibleDelivery } from './domain/delivery-access.js';
 import { completeDelivery, findDelivery, findDeliveryOfOrder, listDeliveries, stopShipment } from './domain/shipments.js';
 
 const stopArgs = z.object({ orderId: bounds.id, address: bounds.address });
@@ -25,20 +26,22 @@ export function createResolvers(db: DeliveryDatabase, events: OutboxWriter): Gra
         events.written();
         return delivery;
       },
-      stopShipment: async (_: unknown, args: unknown, { viewer, request }: ServiceContext) => {
-        requireRole(viewer, 'service');
+      stopShipment: async (_: unknown, args: unknown, { caller, request }: ServiceContext) => {
+        requireCaller(caller, 'order');
         const delivery = await stopShipment(db, events, parseInput(stopArgs, args), request);
         events.written();
         return delivery;
       },
     },
     Delivery: {
-      __resolveReference: ({ id }: { id: string }) => (isId(id) ? findDelivery(db, id) : null),
+      __resolveReference: async ({ id }: { id: string }, { viewer }: ServiceContext) =>
+        visibleDelivery(isId(id) ? await findDelivery(db, id) : null, viewer),
       // The order subgraph decides who may see the order itself.
       order: (delivery: Delivery) => ({ __typename: 'Order', id: delivery.orderId }),
     },
     Order: {
-      delivery: ({ id }: { id: string }) => (isId(id) ? findDeliveryOfOrder(db, id) : null),
+      delivery: async ({ id }: { id: string }, _: unknown, { viewer }: ServiceContext) =>
+        visibleDelivery(isId(id) ? await findDeliveryOfOrder(db, id) : null, viewer),
     },
   };
 }

@@ -13,8 +13,8 @@ import {
   type EventDefinition,
   type EventEnvelope,
 } from '@bookshop/events';
-import { DEVELOPMENT_JWT_SECRET, type RunningService } from '@bookshop/runtime';
-import { createSqliteTestDatabase, TEST_NATS_URL, type TestDatabase, tokenFor } from '@bookshop/testing';
+import { type RunningService } from '@bookshop/runtime';
+import { createSqliteTestDatabase, TEST_NATS_URL, type TestDatabase, tokenFor, testServiceConfig } from '@bookshop/testing';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,8 +55,7 @@ beforeAll(async () => {
   bus = await connectEventBus({ ...events, name: 'live-guarantees-test' });
   service = await startMyPageService(
     {
-      port: 0, production: false, jwtSecret: DEVELOPMENT_JWT_SECRET, shutdownGraceMs: 1_000, shutdownDelayMs: 0,
-      liveness: { maxEventLoopDelayMs: 3_000, stallWindowMs: 10_000 }, events, databaseUrl: database.url, instance: 'lg-test',
+      ...testServiceConfig(events), databaseUrl: database.url, instance: 'lg-test',
     },
     {
       waitForOrderMs: 1_500,

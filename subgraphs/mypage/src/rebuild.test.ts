@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { OrderPlaced, connectEventBus, eventOf, subjectOf, type EventBus } from '@bookshop/events';
-import { DEVELOPMENT_JWT_SECRET, type RunningService } from '@bookshop/runtime';
-import { createSqliteTestDatabase, eventually, TEST_NATS_URL, type TestDatabase } from '@bookshop/testing';
+import { type RunningService } from '@bookshop/runtime';
+import { createSqliteTestDatabase, eventually, TEST_NATS_URL, type TestDatabase, testServiceConfig } from '@bookshop/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { MyPageConfig } from './config.js';
 import { openMyPageDatabase, type MyPageDatabase } from './database.js';
@@ -27,8 +27,7 @@ beforeAll(async () => {
   const events = { url: TEST_NATS_URL, prefix: `rb_${run}`, stream: `RB_${run}`, ackWaitMs: 30_000, replicas: 1 };
   bus = await connectEventBus({ ...events, name: 'rebuild-test' });
   config = {
-    port: 0, production: false, jwtSecret: DEVELOPMENT_JWT_SECRET, shutdownGraceMs: 1_000, shutdownDelayMs: 0,
-    liveness: { maxEventLoopDelayMs: 3_000, stallWindowMs: 10_000 }, events, databaseUrl: database.url, instance,
+    ...testServiceConfig(events), databaseUrl: database.url, instance,
   };
   service = await startMyPageService(config);
 });

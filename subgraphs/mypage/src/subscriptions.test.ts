@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeliveryCompleted, DeliveryStarted, OrderCancelled, OrderDelivered, OrderPlaced, connectEventBus, eventOf, subjectOf, type EventBus, type EventDefinition, type EventEnvelope } from '@bookshop/events';
-import { DEVELOPMENT_JWT_SECRET, type RunningService } from '@bookshop/runtime';
-import { createSqliteTestDatabase, eventually, TEST_NATS_URL, type TestDatabase, tokenFor } from '@bookshop/testing';
+import { type RunningService } from '@bookshop/runtime';
+import { createSqliteTestDatabase, eventually, TEST_NATS_URL, type TestDatabase, tokenFor, testServiceConfig } from '@bookshop/testing';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ beforeAll(async () => {
   const events = { url: TEST_NATS_URL, prefix: `sub_${run}`, stream: `SUB_${run}` };
   bus = await connectEventBus({ ...events, name: 'subscriptions-test' });
   service = await startMyPageService(
-    { port: 0, production: false, jwtSecret: DEVELOPMENT_JWT_SECRET, shutdownGraceMs: 1_000, events, databaseUrl: database.url, instance: 'sub-test' },
+    { ...testServiceConfig(events), databaseUrl: database.url, instance: 'sub-test' },
     { waitForOrderMs: 1_500 },
   );
 });

@@ -1,9 +1,11 @@
 import { postgresDatabaseUrl } from '@bookshop/prisma';
-import { readServiceEnv, type ServiceConfig } from '@bookshop/runtime';
+import { readServiceEnv, requireSigningKey, type PrivateServiceKey, type ServiceConfig } from '@bookshop/runtime';
 import { z } from 'zod';
 
 export interface OrderConfig extends ServiceConfig {
   databaseUrl: string;
+  /** Order's own key: its calls to book and delivery carry a credential signed with it. */
+  signingKey: PrivateServiceKey;
   /** The book subgraph's own URL, for the synchronous stock call. */
   bookUrl: string;
   stockCallTimeoutMs: number;
@@ -15,6 +17,8 @@ export interface OrderConfig extends ServiceConfig {
   /** The reconciler's pass interval, and how long an order must have been PENDING to be its business. */
   reconcileIntervalMs: number;
   reconcileAfterMs: number;
+  /** A customer's open (PENDING or PLACED) orders at most; placeOrder refuses one more. */
+  maxOpenOrdersPerCustomer: number;
 }
 
 export function orderConfig(env: NodeJS.ProcessEnv = process.env): OrderConfig {
@@ -29,12 +33,14 @@ export function orderConfig(env: NodeJS.ProcessEnv = process.env): OrderConfig {
       RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
       // Longer than any saga takes (a 500 ms call, a 2 s release, time queued): it is not racing one.
       RECONCILE_AFTER_MS: z.coerce.number().int().min(1_000).default(30_000),
+      ORDER_MAX_OPEN_PER_CUSTOMER: z.coerce.number().int().min(1).default(100),
     },
     env,
   );
   return {
     ...shared,
     databaseUrl: postgresDatabaseUrl('order', env),
+    signingKey: requireSigningKey(shared, 'order signs its calls to book and delivery with it'),
     bookUrl: own.SUBGRAPH_URL_BOOK,
     stockCallTimeoutMs: own.STOCK_CALL_TIMEOUT_MS,
     deliveryUrl: own.SUBGRAPH_URL_DELIVERY,
@@ -42,5 +48,6 @@ export function orderConfig(env: NodeJS.ProcessEnv = process.env): OrderConfig {
     breakerHalfOpenAfterMs: own.STOCK_BREAKER_HALF_OPEN_MS,
     reconcileIntervalMs: own.RECONCILE_INTERVAL_MS,
     reconcileAfterMs: own.RECONCILE_AFTER_MS,
+    maxOpenOrdersPerCustomer: own.ORDER_MAX_OPEN_PER_CUSTOMER,
   };
 }

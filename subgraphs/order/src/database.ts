@@ -28,3 +28,18 @@ export async function takeStep(
   });
   return count === 1;
 }
+
+/**
+ * Advisory locks of the order service live under this first key, apart from any other user of
+ * PostgreSQL's advisory locks (Prisma's migration lock is a single 64-bit key: another key space).
+ */
+const CUSTOMER_LOCK_CLASS = 4_002;
+
+/**
+ * Holds, until the transaction ends, the lock on one customer's new orders: their decisions
+ * (how many are open, may one more start) are taken one at a time, so two racing requests cannot
+ * both see room for one more. Customers hashing alike only wait for each other.
+ */
+export async function lockCustomerOrders(tx: OrderTransaction, customerId: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CUSTOMER_LOCK_CLASS}::int, hashtext(${customerId}))`;
+}

@@ -9,7 +9,7 @@ import {
   type CircuitBreakerPolicy,
   type IPolicy,
 } from 'cockatiel';
-import { DomainError, TransportError, isKnownCode, logger, postGraphQL, type ErrorCode } from '@bookshop/runtime';
+import { DomainError, SERVICE_TOKEN_HEADER, TransportError, isKnownCode, logger, postGraphQL, type ErrorCode } from '@bookshop/runtime';
 
 /**
  * What order's synchronous calls to another subgraph share (to book for stock, to delivery to stop
@@ -50,7 +50,7 @@ export function subgraphCaller(options: { url: string; token: () => Promise<stri
     async call<T>(policy: IPolicy, query: string, variables: Record<string, unknown>, field: string, nullable = false): Promise<T> {
       const token = await options.token();
       return policy.execute(async ({ signal }) => {
-        const response = await postGraphQL<Record<string, T>>(options.url, { query, variables }, { headers: { authorization: `Bearer ${token}` }, signal });
+        const response = await postGraphQL<Record<string, T>>(options.url, { query, variables }, { headers: { [SERVICE_TOKEN_HEADER]: token }, signal });
         const error = response.errors?.[0];
         const code = error?.extensions?.code;
         if (typeof code === 'string' && business.has(code) && isKnownCode(code)) throw new DomainError(code, error?.message ?? code);

@@ -2,7 +2,8 @@ import { DomainError, bounds, parseInput, requireRole, type GraphQLResolverMap, 
 import { z } from 'zod';
 import type { Order, OrderDatabase } from './database.js';
 import { assertCanSee, cancelOrder } from './domain/order.js';
-import { placeOrder, type OrderEvents } from './domain/place-order.js';
+import { placeOrder, type OrderEvents, type OrderLimits } from './domain/place-order.js';
+import type { OrderConfig } from './config.js';
 import type { Shipments } from './domain/shipments.js';
 import type { StockReservations } from './domain/stock-reservations.js';
 import { sagaAdmission } from './admission.js';
@@ -19,7 +20,14 @@ async function findOrder(db: OrderDatabase, id: string): Promise<Order | null> {
   return db.order.findUnique({ where: { id } });
 }
 
-export function createResolvers(db: OrderDatabase, stock: StockReservations, shipments: Shipments, events: OrderEvents): GraphQLResolverMap<ServiceContext> {
+export function createResolvers(
+  db: OrderDatabase,
+  stock: StockReservations,
+  shipments: Shipments,
+  events: OrderEvents,
+  config: Pick<OrderConfig, 'maxOpenOrdersPerCustomer'>,
+): GraphQLResolverMap<ServiceContext> {
+  const limits: OrderLimits = { maxOpenPerCustomer: config.maxOpenOrdersPerCustomer };
   const admit = sagaAdmission();
   return {
     Query: {
@@ -38,7 +46,7 @@ export function createResolvers(db: OrderDatabase, stock: StockReservations, shi
             customerId: customer.subject,
             correlationId: request.correlationId,
             traceparent: request.traceparent,
-          }),
+          }, limits),
         );
       },
       cancelOrder: (_: unknown, { orderId }: { orderId: string }, { viewer, request }: ServiceContext) => {

@@ -1,5 +1,5 @@
 import { startContextEvents } from '@bookshop/events';
-import { loadTypeDefs, serviceToken, startDatabaseSubgraph, type RunningService } from '@bookshop/runtime';
+import { loadTypeDefs, serviceCredential, startDatabaseSubgraph, type RunningService } from '@bookshop/runtime';
 import type { OrderConfig } from './config.js';
 import { createOrderDatabase } from './database.js';
 import { reconcilePendingOrders } from './domain/reconcile.js';
@@ -17,7 +17,7 @@ const typeDefs = loadTypeDefs(new URL('../src/schema.graphql', import.meta.url))
  */
 export async function startOrderService(config: OrderConfig): Promise<RunningService> {
   const database = createOrderDatabase(config.databaseUrl);
-  const token = serviceToken('order', config.jwtSecret);
+  const token = serviceCredential(config.signingKey);
   const stock = createStockClient({
     bookUrl: config.bookUrl,
     token,
@@ -39,7 +39,7 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     name: 'order',
     config,
     typeDefs,
-    resolvers: createResolvers(database, stock, shipments, events),
+    resolvers: createResolvers(database, stock, shipments, events, config),
     database,
     background: {
       readiness: events.readiness,

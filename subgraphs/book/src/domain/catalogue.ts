@@ -1,5 +1,6 @@
 import { DomainError, isUniqueViolation, type PageArgs } from '@bookshop/runtime';
 import type { BookDatabase } from '../database.js';
+import { storableTitleKey, titleKey } from './title-key.js';
 
 export interface NewBook {
   title: string;
@@ -8,13 +9,19 @@ export interface NewBook {
   stock: number;
 }
 
-/** Adds a book; a title already in the catalogue is refused. */
+/**
+ * Adds a book; a title already in the catalogue is refused, also as a look-alike of one (the
+ * unique title key, title-key.ts), and the refusal names the title it matched.
+ */
 export async function registerBook(db: BookDatabase, book: NewBook) {
+  const key = storableTitleKey(book.title);
   try {
-    return await db.book.create({ data: book });
+    return await db.book.create({ data: { ...book, titleKey: key } });
   } catch (error) {
     if (isUniqueViolation(error)) {
-      throw new DomainError('BOOK_ALREADY_EXISTS', `The catalogue already has a book titled "${book.title}".`);
+      const existing = await db.book.findUnique({ where: { titleKey: key }, select: { title: true } });
+      const matched = existing && existing.title !== book.title ? `, which "${book.title}" matches` : '';
+      throw new DomainError('BOOK_ALREADY_EXISTS', `The catalogue already has a book titled "${existing?.title ?? book.title}"${matched}.`);
     }
     throw error;
   }
@@ -59,4 +66,5 @@ export async function findBooks(db: BookDatabase, ids: string[]) {
   return new Map(books.map((book) => [book.id, book]));
 }
 
-export const findBookByTitle = (db: BookDatabase, title: string) => db.book.findUnique({ where: { title } });
+/** The book whose title matches `title` as titles are compared (title-key.ts): "dune" finds "Dune". */
+export const findBookByTitle = (db: BookDatabase, title: string) => db.book.findUnique({ where: { titleKey: titleKey(title) } });

@@ -1,6 +1,7 @@
 import { DomainError, isUniqueViolation } from '@bookshop/runtime';
 import type { BookDatabase } from '../database.js';
 import type { Prisma } from '../generated/prisma/client.js';
+import { titleKey } from './title-key.js';
 
 type Transaction = Prisma.TransactionClient;
 
@@ -28,8 +29,8 @@ interface ReserveOutcome {
 }
 
 /**
- * Takes `quantity` copies of the book titled `title` for `orderId`, in one SQL statement: one
- * atomic transaction and one round trip, whatever the outcome, so the book row is locked for
+ * Takes `quantity` copies of the book whose title matches `title` (title-key.ts) for `orderId`, in
+ * one SQL statement: one atomic transaction and one round trip, whatever the outcome, so the book row is locked for
  * microseconds, not for round trips. The conditional update `stock >= quantity` takes the copies —
  * never read-then-write, so stock cannot go below zero under any load — only if the order has no
  * reservation yet, and the same statement records the reservation. A concurrent repeat for the
@@ -37,6 +38,8 @@ interface ReserveOutcome {
  * winner's row. A refusal changes nothing.
  */
 export async function reserveStock(db: BookDatabase, orderId: string, title: string, quantity: number): Promise<Reservation> {
+  // The book is found as bookByTitle finds it: "dune" orders "Dune".
+  const key = titleKey(title);
   let outcome: ReserveOutcome | undefined;
   try {
     [outcome] = await db.$queryRaw<ReserveOutcome[]>`
@@ -45,7 +48,7 @@ export async function reserveStock(db: BookDatabase, orderId: string, title: str
         FROM "StockReservation" WHERE "orderId" = ${orderId}
       ), taken AS (
         UPDATE "Book" SET stock = stock - ${quantity}
-        WHERE title = ${title} AND stock >= ${quantity} AND NOT EXISTS (SELECT 1 FROM existing)
+        WHERE "titleKey" = ${key} AND stock >= ${quantity} AND NOT EXISTS (SELECT 1 FROM existing)
         RETURNING id
       ), claimed AS (
         INSERT INTO "StockReservation" ("orderId", "bookId", quantity, status, "updatedAt")
@@ -54,7 +57,7 @@ export async function reserveStock(db: BookDatabase, orderId: string, title: str
       )
       SELECT (SELECT row_to_json(claimed) FROM claimed) AS taken,
              (SELECT row_to_json(existing) FROM existing) AS existing,
-             EXISTS (SELECT 1 FROM "Book" WHERE title = ${title}) AS "bookExists"`;
+             EXISTS (SELECT 1 FROM "Book" WHERE "titleKey" = ${key}) AS "bookExists"`;
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     return answerFromExisting(await db.stockReservation.findUniqueOrThrow({ where: { orderId } }));

@@ -19,7 +19,8 @@ afterAll(async () => {
   await database.drop();
 });
 
-const prepare = (orderId: string) => db.$transaction((tx) => prepareShipment(tx, events, { orderId, address: '1 Ocean Way' }, meta));
+const prepare = (orderId: string, customerId = 'alice') =>
+  db.$transaction((tx) => prepareShipment(tx, events, { orderId, customerId, address: '1 Ocean Way' }, meta));
 const eventTypesOf = async (orderId: string) =>
   (await db.outboxEvent.findMany({ orderBy: { createdAt: 'asc' } }))
     .filter((row) => JSON.parse(row.envelope).orderId === orderId)
@@ -72,6 +73,13 @@ describe('a stop that arrives before the shipment exists', () => {
     await prepare(orderId);
     expect((await db.delivery.findUniqueOrThrow({ where: { orderId } })).status).toBe('CANCELLED');
     expect(await eventTypesOf(orderId)).toEqual(['DeliveryCancelled']);
+  });
+
+  it('learns its customer from the late OrderPlaced (the stop does not know who ordered), so they may see it', async () => {
+    const orderId = randomUUID();
+    expect(await stopShipment(db, events, { orderId, address: '3 Dune Road' }, meta)).toMatchObject({ customerId: null });
+    await prepare(orderId, 'bob');
+    expect(await db.delivery.findUniqueOrThrow({ where: { orderId } })).toMatchObject({ status: 'CANCELLED', customerId: 'bob' });
   });
 
   it('ends stopped, announced once, when the stop and the OrderPlaced handling race (30 orders)', async () => {

@@ -24,19 +24,33 @@ export const findDelivery = (db: DeliveryDatabase, id: string) => db.delivery.fi
  * one already (the order id is unique). `INSERT … ON CONFLICT DO NOTHING`: a concurrent insert for
  * the same order is waited for, never duplicated, and never aborts the transaction.
  */
-async function recordFirstShipment(tx: Transaction, order: { orderId: string; address: string }, status: DeliveryStatus): Promise<Delivery | null> {
-  const [created] = await tx.delivery.createManyAndReturn({ data: [{ orderId: order.orderId, address: order.address, status }], skipDuplicates: true });
+async function recordFirstShipment(
+  tx: Transaction,
+  order: { orderId: string; address: string; customerId?: string },
+  status: DeliveryStatus,
+): Promise<Delivery | null> {
+  const { orderId, address, customerId = null } = order;
+  const [created] = await tx.delivery.createManyAndReturn({ data: [{ orderId, address, customerId, status }], skipDuplicates: true });
   return created ?? null;
 }
 
 /**
- * A placed order becomes one shipment being prepared — unless delivery has a record of the order
- * already: a shipment (a repeat) or a stop that came first (the order was cancelled before this
- * event was handled), which must stay stopped.
+ * A placed order becomes one shipment being prepared, kept with the order's customer (who may see
+ * it) — unless delivery has a record of the order already: a shipment (a repeat) or a stop that
+ * came first (the order was cancelled before this event was handled), which must stay stopped but
+ * learns its customer here (a stop does not know it).
  */
-export async function prepareShipment(tx: Transaction, events: OutboxWriter, order: { orderId: string; address: string }, meta: EventMeta) {
+export async function prepareShipment(
+  tx: Transaction,
+  events: OutboxWriter,
+  order: { orderId: string; customerId: string; address: string },
+  meta: EventMeta,
+) {
   const delivery = await recordFirstShipment(tx, order, SHIPMENT_TRANSITIONS.prepare.to);
-  if (!delivery) return;
+  if (!delivery) {
+    await tx.delivery.updateMany({ where: { orderId: order.orderId, customerId: null }, data: { customerId: order.customerId } });
+    return;
+  }
   await tx.outboxEvent.create({
     data: events.record(DeliveryStarted, { deliveryId: delivery.id, orderId: delivery.orderId, address: delivery.address }, { ...meta, orderId: delivery.orderId }),
   });

@@ -40,6 +40,9 @@ export function nextStatus(status: OrderStatus, transition: OrderTransition): Or
 export const isFinal = (status: OrderStatus) =>
   Object.values(ORDER_TRANSITIONS).every((step) => step.from !== status);
 
+/** Orders still under way (PENDING, PLACED): what the per-customer cap counts. */
+export const OPEN_STATUSES: readonly OrderStatus[] = ORDER_STATUSES.filter((status) => !isFinal(status));
+
 /**
  * What a customer's cancel meets: a placed order must ask delivery (which alone knows whether the
  * parcel has gone); a cancelled one answers as it is (a repeat); any other is not cancellable.

@@ -1,6 +1,7 @@
 import { OrderPlaced, type OutboxWriter } from '@bookshop/events';
 import { DomainError, isDomainError, isRecordNotFound, isUniqueViolation, logger } from '@bookshop/runtime';
-import { takeStep, type Order, type OrderDatabase } from '../database.js';
+import { lockCustomerOrders, takeStep, type Order, type OrderDatabase } from '../database.js';
+import { refuseOverOpenOrderCap } from './open-orders.js';
 import { ORDER_TRANSITIONS, UNDECIDED } from './order-states.js';
 import { StockOutcomeUnknown, type StockReservations } from './stock-reservations.js';
 
@@ -36,34 +37,50 @@ function answerForRepeat(order: Order): Order {
   return order;
 }
 
+/** What placing an order is bounded by (order's config.ts). */
+export interface OrderLimits {
+  /** A customer's open (PENDING or PLACED) orders at most: ORDER_MAX_OPEN_PER_CUSTOMER. */
+  maxOpenPerCustomer: number;
+}
+
+const START_TRANSACTION = { maxWait: 5_000, timeout: 10_000 };
+
 /**
  * Creates the PENDING order row; with an idempotency key, a repeat returns what the first request
  * decided. A first attempt refused as SERVICE_UNAVAILABLE asked the customer to try again, so
- * its key is freed for the new attempt (even while its release is still owed).
+ * its key is freed for the new attempt (even while its release is still owed). A new order past
+ * the customer's cap of open orders is refused (a repeat is not: it starts nothing). All of it
+ * under the customer's lock, in one transaction: racing requests of one customer decide one at a
+ * time, so they never both pass the cap, nor both take one key.
  */
-async function startOrder(db: OrderDatabase, request: PlaceOrderRequest): Promise<Order | { repeat: Order }> {
+async function startOrder(db: OrderDatabase, request: PlaceOrderRequest, limits: OrderLimits): Promise<Order | { repeat: Order }> {
   const { customerId, idempotencyKey } = request;
-  if (idempotencyKey) {
-    const earlier = await db.order.findUnique({ where: { customerId_idempotencyKey: { customerId, idempotencyKey } } });
-    if (earlier?.rejectionCode === 'SERVICE_UNAVAILABLE') {
-      await db.order.update({ where: { id: earlier.id }, data: { idempotencyKey: null } });
-    } else if (earlier) {
-      return { repeat: earlier };
-    }
-  }
   try {
-    return await db.order.create({
-      data: {
-        customerId,
-        title: request.title,
-        quantity: request.quantity,
-        address: request.address,
-        status: UNDECIDED,
-        idempotencyKey: idempotencyKey ?? null,
-        correlationId: request.correlationId ?? null,
-      },
-    });
+    return await db.$transaction(async (tx) => {
+      await lockCustomerOrders(tx, customerId);
+      if (idempotencyKey) {
+        const earlier = await tx.order.findUnique({ where: { customerId_idempotencyKey: { customerId, idempotencyKey } } });
+        if (earlier?.rejectionCode === 'SERVICE_UNAVAILABLE') {
+          await tx.order.update({ where: { id: earlier.id }, data: { idempotencyKey: null } });
+        } else if (earlier) {
+          return { repeat: earlier };
+        }
+      }
+      await refuseOverOpenOrderCap(tx, customerId, limits.maxOpenPerCustomer);
+      return tx.order.create({
+        data: {
+          customerId,
+          title: request.title,
+          quantity: request.quantity,
+          address: request.address,
+          status: UNDECIDED,
+          idempotencyKey: idempotencyKey ?? null,
+          correlationId: request.correlationId ?? null,
+        },
+      });
+    }, START_TRANSACTION);
   } catch (error) {
+    // Kept as a safety net: under the lock a second insert of one key should not happen.
     if (idempotencyKey && isUniqueViolation(error)) {
       const winner = await db.order.findUniqueOrThrow({
         where: { customerId_idempotencyKey: { customerId, idempotencyKey } },
@@ -86,8 +103,9 @@ export async function placeOrder(
   stock: StockReservations,
   events: OrderEvents,
   request: PlaceOrderRequest,
+  limits: OrderLimits,
 ): Promise<Order> {
-  const started = await startOrder(db, request);
+  const started = await startOrder(db, request, limits);
   if ('repeat' in started) return answerForRepeat(started.repeat);
   const order = started;
 

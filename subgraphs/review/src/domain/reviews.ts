@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ReviewWritten, type EventMeta, type OutboxWriter } from '@bookshop/events';
-import { groupBy, isUniqueViolation, type Viewer } from '@bookshop/runtime';
+import { DomainError, groupBy, isUniqueViolation, requireRole, type Viewer } from '@bookshop/runtime';
 import type { Review, ReviewDatabase } from '../database.js';
 import { knownOrderOf } from '../known-orders-store.js';
 import { Prisma } from '../generated/prisma/client.js';
@@ -36,6 +36,19 @@ export async function findReviewsOfOrders(db: ReviewDatabase, orderIds: string[]
 /** Reviews are public, the order behind one is not: its customer and staff only. */
 export const canSeeReviewedOrder = (review: Review, viewer: Viewer | null) =>
   viewer?.role === 'staff' || (viewer?.role === 'customer' && viewer.subject === review.customerId);
+
+/**
+ * An order's review (`Order.review`) is a field of the order, so the order's rule applies: its
+ * customer, staff, and couriers (who reach orders through their deliveries); anyone else is
+ * refused, though the review itself is public. The review carries the order's customer. No review:
+ * null, for those allowed to ask.
+ */
+export function reviewOfOrderFor(review: Review | null, viewer: Viewer | null): Review | null {
+  const caller = requireRole(viewer, 'customer', 'staff', 'courier');
+  if (!review) return null;
+  if (caller.role === 'customer' && caller.subject !== review.customerId) throw new DomainError('FORBIDDEN', 'This order is not yours.');
+  return review;
+}
 
 type Transaction = Prisma.TransactionClient;
 
