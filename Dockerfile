@@ -7,7 +7,10 @@
 #   (migrations: `node dist/migrate-cli.js <context>` applies the committed Prisma migrations)
 # No HEALTHCHECK: Kubernetes probes /healthz and /readyz itself.
 
-ARG NODE_IMAGE=node:20.20-bookworm-slim
+# Node 24 LTS, the version in .node-version (CI tests that one); package.json still allows 20.19+.
+# Held at 24.18: from 24.19 on, better-sqlite3 < 13 aborts the process when GC drops a statement
+# (prisma/src/sqlite-statement-gc.test.ts); move on once better-sqlite3 is at 13 or later.
+ARG NODE_IMAGE=node:24.18-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 # better-sqlite3 compiles from source when no prebuilt binary fits.

@@ -66,7 +66,7 @@ it('a customer watches an order live through the router, with fields of every su
     (result) => !result.errors,
   );
   const reviewed = await eventually(async () => latest(), (entry) => entry?.reviewRating === 4, 20_000);
-  expect(reviewed.order.review).toEqual({ rating: 4 });
+  expect(reviewed!.order.review).toEqual({ rating: 4 });
   // Versions arrive in order and each change was pushed: placed, shipment, delivered (twice: order and delivery), review.
   expect([...seen.keys()].sort((a, b) => a - b)).toEqual([...seen.keys()]);
   expect(errors).toEqual([]);

@@ -65,7 +65,7 @@ it('two routers, two my page instances: every subscriber gets every update of it
 
 it('a router that is stopped tells its subscribers to go away (1001), so they reconnect elsewhere', async () => {
   const alice = await tokenFor('customer', 'alice');
-  const client = createClient({ url: secondRouterUrl.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, connectionParams: { authorization: `Bearer ${alice}` } });
+  const client = createClient({ url: secondRouterUrl.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => {}, connectionParams: { authorization: `Bearer ${alice}` } });
   clients.push(client);
   const closed = new Promise<number>((resolve) => client.on('closed', (event) => resolve((event as { code: number }).code)));
   client.subscribe({ query: `subscription { myPageUpdated { version } }` }, { next: () => {}, error: () => {}, complete: () => {} });

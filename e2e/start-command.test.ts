@@ -80,7 +80,7 @@ async function stopAndCount(started: StartedCommand): Promise<number[]> {
   return processesCarrying(started.marker);
 }
 
-it('`pnpm start` starts the whole shop, answers through the router, and leaves no process behind on SIGTERM', async () => {
+it('`pnpm start` starts the whole shop, answers through the router, brings back a killed service, and on Ctrl-C exits 0 leaving no process behind', async () => {
   const started = await pnpmStart();
   try {
     const ready = `http://127.0.0.1:${started.routerPort}/readyz`;
@@ -113,6 +113,23 @@ it('`pnpm start` starts the whole shop, answers through the router, and leaves n
       expect({ name, reachable: await reachable(address!, ports[name]) }).toEqual({ name, reachable: false });
       expect({ name, reachable: await reachable('127.0.0.1', ports[name]) }).toEqual({ name, reachable: true });
     }
+
+    // A service that dies comes back: `pnpm start` supervises, with backoff (1 s for a first crash).
+    const bookPid = () =>
+      processesCarrying(started.marker).find((pid) => commandLineOf(pid).includes(path.join('subgraphs', 'book', 'dist', 'main.js')));
+    const killed = bookPid();
+    expect(killed).toBeDefined();
+    process.kill(killed!, 'SIGKILL');
+    const said = '[bookshop] book exited (signal SIGKILL); restarting in 1 s';
+    await eventually(async () => started.output.join('').includes(said), (seen) => seen, 30_000);
+    await eventually(async () => (await fetch(`http://127.0.0.1:${ports.book}/readyz`).catch(() => undefined))?.status, (status) => status === 200, 60_000);
+    expect(bookPid()).not.toBe(killed);
+    expect((await graphql(url, '{ books { id } }')).data?.books).toHaveLength(1); // the book registered above, through the router
+
+    // Ctrl-C in a terminal: SIGINT to the whole foreground group. A clean stop is a success for pnpm.
+    process.kill(-started.shop.pid!, 'SIGINT');
+    expect(await started.exited).toBe(0);
+    expect(started.output.join('')).not.toContain('ELIFECYCLE');
   } finally {
     expect(await stopAndCount(started)).toEqual([]);
   }
@@ -123,7 +140,8 @@ it('SIGTERM while the shop is still starting stops the services already started 
   try {
     // Caught between the first service's start and the router's: some services run, none is the router.
     const services = () => processesCarrying(started.marker).map(commandLineOf).filter((line) => line.includes('dist/main.js'));
-    await eventually(async () => services(), (lines) => lines.length > 0, 60_000);
+    // `pnpm start` builds first: on a busy machine that alone can take minutes.
+    await eventually(async () => services(), (lines) => lines.length > 0, 240_000);
     expect(services().some((line) => line.includes('router/'))).toBe(false);
   } finally {
     expect(await stopAndCount(started)).toEqual([]);

@@ -37,7 +37,8 @@ function reportNameColumnsAsText<T>(queryable: T): T {
   return queryable;
 }
 
-export function pgMigrationAdapter(connectionString: string) {
+// Typed as the factory it wraps, so `provider` keeps its literal type ("postgres") that Prisma's config requires.
+export function pgMigrationAdapter(connectionString: string): Pick<PrismaPg, 'provider' | 'adapterName' | 'connect' | 'connectToShadowDb'> {
   // The CLI never closes the pool: without allowExitOnIdle every command waits out pg's 10 s idle timer.
   const factory = new PrismaPg({ connectionString, allowExitOnIdle: true });
   return {

@@ -11,7 +11,10 @@ import { pgMigrationAdapter } from './pg-migration-adapter.ts';
  * to download a native engine; the defaults only matter for `generate`, which does not connect.
  */
 
-function prismaConfig(dir: string, adapter: Parameters<typeof defineConfig>[0]['adapter']) {
+// The config is a union by `engine`; only its JavaScript-engine member takes an adapter.
+type MigrationAdapter = Extract<Parameters<typeof defineConfig>[0], { engine: 'js' }>['adapter'];
+
+function prismaConfig(dir: string, adapter: MigrationAdapter) {
   return defineConfig({
     experimental: { adapter: true },
     engine: 'js',

@@ -3,7 +3,7 @@ import { isPostgresContext, type Context, type PostgresContext, type SqliteConte
 import { databaseUrl } from './postgres-admin.js';
 
 /**
- * Where each context's database lives (DECISIONS.md): `<CONTEXT>_DATABASE_URL` wins; otherwise
+ * Where each context's database lives (docs/architecture.md, "Conventions"): `<CONTEXT>_DATABASE_URL` wins; otherwise
  * database `bookshop_<context>` on the server named by POSTGRES_URL, and `<DATA_DIR>/<context>.db`
  * for the SQLite contexts.
  */

@@ -1,5 +1,6 @@
 import { Supergraph } from '@apollo/federation-internals';
-import { getIntrospectionQuery, parse, specifiedRules, validate } from 'graphql';
+import { DomainError } from '@bookshop/runtime';
+import { getIntrospectionQuery, parse, specifiedRules, validate, type GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { refuseOversizedDocument } from './document-size.js';
 import { DEFAULT_OPERATION_LIMITS, operationLimitsRule } from './operation-limits.js';
@@ -8,13 +9,13 @@ import { loadSupergraph } from './supergraph-file.js';
 // The rules on their own, against the router's real API schema; e2e/edge-limits.test.ts sends the
 // same attacks through the running shop.
 const schema = Supergraph.build(loadSupergraph()).apiSchema().toGraphQLJSSchema();
+// What the client sees beside the message: the refusal's code and its details.
+const extensionsOf = (error: GraphQLError): Record<string, unknown> | undefined =>
+  error.originalError instanceof DomainError ? { code: error.originalError.code, ...error.originalError.details } : undefined;
 const refusals = (query: string) =>
   validate(schema, parse(query), [...specifiedRules, operationLimitsRule(DEFAULT_OPERATION_LIMITS)]).map((error) => ({
     message: error.message,
-    extensions: (error.originalError as { code?: string; details?: object } | undefined) && {
-      code: (error.originalError as { code: string }).code,
-      ...(error.originalError as { details: object }).details,
-    },
+    extensions: extensionsOf(error),
   }));
 // An order's delivery's order's delivery…: one object per level, so only the depth grows.
 const nested = (levels: number) => `{ order(id: "1") { ${'delivery { order { '.repeat(levels)}id${' } }'.repeat(levels)} } }`;

@@ -1,4 +1,4 @@
-/** The subgraphs behind the router, with the ports they listen on by default (DECISIONS.md). */
+/** The subgraphs behind the router, with the ports they listen on by default (docs/architecture.md, "Conventions"). */
 export const SUBGRAPHS = [
   { name: 'book', port: 4001 },
   { name: 'order', port: 4002 },

@@ -4,3 +4,4 @@ export * from './process-marker.js';
 export * from './launch-shop.js';
 export * from './dead-letters.js';
 export * from './start-ports.js';
+export * from './restart-policy.js';

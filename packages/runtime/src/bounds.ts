@@ -52,7 +52,7 @@ const refuseForbidden = (lines: Lines) => (text: string, context: z.RefinementCt
   if (forbidden) context.addIssue({ code: 'custom', message: `must not contain ${forbidden}` });
 };
 
-/** The shop's input bounds (DECISIONS.md), one definition for every context. */
+/** The shop's input bounds (docs/architecture.md, "Conventions"), one definition for every context. */
 const boundedText = (max: number, lines: Lines = 'singleLine') =>
   z
     .string()

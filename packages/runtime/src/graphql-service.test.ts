@@ -56,7 +56,7 @@ describe('the service runtime', () => {
     databaseUp = true;
     service.health.startDraining();
     const draining = await fetch(`${base(service)}/readyz`);
-    expect([draining.status, (await draining.json()).status]).toEqual([503, 'draining']);
+    expect([draining.status, ((await draining.json()) as { status: string }).status]).toEqual([503, 'draining']);
   });
 
   it('returns the caller\'s correlation id and hides internal errors behind INTERNAL_SERVER_ERROR', async () => {
@@ -67,8 +67,8 @@ describe('the service runtime', () => {
       body: JSON.stringify({ query: '{ broken }' }),
     });
     expect(response.headers.get('x-correlation-id')).toBe('abc-123');
-    const body = await response.json();
-    expect(body.errors[0].extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+    const body = (await response.json()) as { errors: Array<{ extensions: unknown }> };
+    expect(body.errors[0]?.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
     expect(JSON.stringify(body)).not.toMatch(/secret detail|at .*\.ts/);
   });
 
@@ -76,7 +76,7 @@ describe('the service runtime', () => {
     service = await start();
     const url = service.url.replace('http', 'ws');
     const refused = await new Promise<number>((resolve) => {
-      const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, on: { closed: (event) => resolve((event as { code: number }).code) } });
+      const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => {}, on: { closed: (event) => resolve((event as { code: number }).code) } });
       client.subscribe({ query: 'subscription { countdown }' }, { next: () => {}, error: () => {}, complete: () => {} });
     });
     expect(refused).toBe(4403);
@@ -113,7 +113,7 @@ describe('the service runtime', () => {
   it('closes a subscription socket with 4401 when its token expires', async () => {
     service = await start();
     const token = await signToken({ subject: 'alice', role: 'customer' }, secret, { expiresIn: '2s' });
-    const client = createClient({ url: service.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, connectionParams: { authorization: `Bearer ${token}` } });
+    const client = createClient({ url: service.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => {}, connectionParams: { authorization: `Bearer ${token}` } });
     const started = Date.now();
     const code = await new Promise<number>((resolve) => client.on('closed', (event) => resolve((event as { code: number }).code)));
     expect(code).toBe(4401);

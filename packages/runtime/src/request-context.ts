@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 
-/** What travels with one request through a service and on to the next: see DECISIONS.md. */
+/** What travels with one request through a service and on to the next: docs/architecture.md, "Conventions". */
 export interface RequestMeta {
   correlationId: string;
   traceparent?: string;

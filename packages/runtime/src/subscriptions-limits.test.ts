@@ -251,7 +251,8 @@ describe('WebSocket limits', () => {
 
     // The same refusal over HTTP carries the same code.
     const http = await fetch(service!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'subscription { hold }' }) });
-    expect((await http.json()).errors.map((e: any) => [e.message, e.extensions.code])).toEqual([['hold is not for you', 'GRAPHQL_VALIDATION_FAILED']]);
+    const refusal = (await http.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(refusal.errors.map((e) => [e.message, e.extensions.code])).toEqual([['hold is not for you', 'GRAPHQL_VALIDATION_FAILED']]);
   });
 
   it('refuses introspection over the socket in production, and suggests no field names there', async () => {

@@ -4,7 +4,7 @@ import { allEntriesOfCustomer, findVisibleEntry } from './entry-queries.js';
 import { LiveFeed } from './live-feed.js';
 import type { Channel, LiveUpdates } from './live-updates.js';
 
-/** DECISIONS.md: a subscription to an order not projected yet waits this long for it. */
+/** A subscription to an order not projected yet waits this long for it (docs/architecture.md, "Live subscriptions"). */
 export const WAIT_FOR_ORDER_MS = 10_000;
 
 /**

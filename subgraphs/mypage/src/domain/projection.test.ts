@@ -19,7 +19,7 @@ const reviewed: ProjectedEvent = {
 };
 const released: ProjectedEvent = { type: 'StockReleased', payload: { orderId, bookId: details.bookId, quantity: 2, stock: 3 } };
 
-/** Each lifecycle of an order, its events in their natural order (catalogue.ts, DESIGN.md). */
+/** Each lifecycle of an order, its events in their natural order (catalogue.ts, docs/architecture.md "Events"). */
 const LIFECYCLES: Record<string, ProjectedEvent[]> = {
   'delivered and reviewed': [placed, started, completed, delivered, reviewed],
   'delivered, its DeliveryStarted never seen': [placed, completed, delivered, reviewed],
