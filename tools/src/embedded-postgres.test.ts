@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { ensureDatabase } from '@bookshop/prisma';
 import { afterAll, expect, it } from 'vitest';
 import { freePort } from './free-port.js';
+import { embeddedPostgresPrograms } from './embedded-postgres-dir.js';
 import { providePostgres, type Postgres } from './infrastructure.js';
 
 // A clone under root's home: a folder (mkdtemp makes it 0700, owned by root) the postgres user
@@ -18,7 +19,28 @@ afterAll(async () => {
   rmSync(privateParent, { recursive: true, force: true });
 });
 
-it.runIf(process.getuid?.() === 0)(
+/** Whether the postgres account can get to `target` (every folder on the way traversable). */
+const postgresCanReach = (target: string) => {
+  try {
+    execFileSync('su', ['postgres', '-s', '/bin/sh', '-c', `test -x '${target}'`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+// Where this checkout itself is unreachable for the postgres user (CI clones into a 0700 temporary
+// folder), the shop cannot run the embedded PostgreSQL at all: it must say so in one line, at once.
+it.runIf(process.getuid?.() === 0 && !postgresCanReach(embeddedPostgresPrograms()))(
+  'as root, in a checkout the postgres user cannot reach, start-up stops at once with one line naming POSTGRES_URL',
+  async () => {
+    const started = Date.now();
+    await expect(providePostgres({}, dataDir, await freePort(), () => {})).rejects.toThrow(/cannot reach its programs .*POSTGRES_URL=/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  },
+);
+
+it.runIf(process.getuid?.() === 0 && postgresCanReach(embeddedPostgresPrograms()))(
   'as root, from a folder the postgres user cannot reach, the embedded PostgreSQL keeps its data in a private /var/tmp folder, says so, and never leaves its password file in the shared tmp',
   async () => {
     const sharedTmp = os.tmpdir();
