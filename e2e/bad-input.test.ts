@@ -56,7 +56,6 @@ describe('placeOrder refuses bad input with INVALID_INPUT and changes nothing', 
     await expectRefusedWithoutChange(() => order(input), ['INVALID_INPUT']);
   });
 
-
   it('explains which field is wrong', async () => {
     const result = await order({ quantity: 0 });
     expect(result.errors![0]!.message).toMatch(/quantity/);
@@ -74,7 +73,12 @@ describe('placeOrder refuses bad input with INVALID_INPUT and changes nothing', 
 
 describe('registerBook refuses bad input with INVALID_INPUT and changes nothing', () => {
   const book = (input: Record<string, unknown>) =>
-    graphql(shop.url, REGISTER_BOOK, { input: { title: `New ${randomUUID()}`, author: 'A', publisher: 'P', stock: 1, ...input } }, { token: staff });
+    graphql(
+      shop.url,
+      REGISTER_BOOK,
+      { input: { title: `New ${randomUUID()}`, author: 'A', publisher: 'P', stock: 1, ...input } },
+      { token: staff },
+    );
 
   it.each([
     ['a negative stock', { stock: -1 }],
@@ -100,7 +104,18 @@ describe('registerBook refuses bad input with INVALID_INPUT and changes nothing'
 
 describe('the order lifecycle refuses bad input with a clear code', () => {
   const review = (input: Record<string, unknown>) =>
-    graphql(shop.url, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { id } }`, { i: { orderId: randomUUID(), rating: 5, content: 'Fine', ...input } }, { token: alice });
+    graphql(
+      shop.url,
+      `
+        mutation ($i: WriteReviewInput!) {
+          writeReview(input: $i) {
+            id
+          }
+        }
+      `,
+      { i: { orderId: randomUUID(), rating: 5, content: 'Fine', ...input } },
+      { token: alice },
+    );
 
   it.each([
     ['a rating of 0', { rating: 0 }],
@@ -118,8 +133,38 @@ describe('the order lifecycle refuses bad input with a clear code', () => {
   it('cancelling an unknown or malformed order id: ORDER_NOT_FOUND; completing an unknown delivery: DELIVERY_NOT_FOUND', async () => {
     const courier = await tokenFor('courier', 'carl');
     for (const id of [randomUUID(), 'not-an-id']) {
-      expect(errorCodes(await graphql(shop.url, `mutation($o: ID!) { cancelOrder(orderId: $o) { id } }`, { o: id }, { token: alice }))).toEqual(['ORDER_NOT_FOUND']);
-      expect(errorCodes(await graphql(shop.url, `mutation($d: ID!) { completeDelivery(deliveryId: $d) { id } }`, { d: id }, { token: courier }))).toEqual(['DELIVERY_NOT_FOUND']);
+      expect(
+        errorCodes(
+          await graphql(
+            shop.url,
+            `
+              mutation ($o: ID!) {
+                cancelOrder(orderId: $o) {
+                  id
+                }
+              }
+            `,
+            { o: id },
+            { token: alice },
+          ),
+        ),
+      ).toEqual(['ORDER_NOT_FOUND']);
+      expect(
+        errorCodes(
+          await graphql(
+            shop.url,
+            `
+              mutation ($d: ID!) {
+                completeDelivery(deliveryId: $d) {
+                  id
+                }
+              }
+            `,
+            { d: id },
+            { token: courier },
+          ),
+        ),
+      ).toEqual(['DELIVERY_NOT_FOUND']);
     }
   });
 });

@@ -30,7 +30,9 @@ const ORDER = `query($id: ID!) { order(id: $id) { status delivery { id status } 
 async function placeOrders(title: string, count: number): Promise<string[]> {
   const orderIds: string[] = [];
   for (let i = 0; i < count; i++) {
-    const result = await call(alice, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }`, { i: { title, quantity: 1, address: '3 Race Lane' } });
+    const result = await call(alice, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }`, {
+      i: { title, quantity: 1, address: '3 Race Lane' },
+    });
     expect(result.errors).toBeUndefined();
     orderIds.push(result.data!.placeOrder.id);
   }
@@ -39,9 +41,21 @@ async function placeOrders(title: string, count: number): Promise<string[]> {
 
 /** Order's and delivery's own records of these orders, by order id. */
 async function statuses(orderIds: string[]) {
-  const orders = await queryRows<{ id: string; status: string }>(shop.databases.order.url, `SELECT id::text, status::text FROM "Order" WHERE id = ANY($1::uuid[])`, [orderIds]);
-  const shipments = await queryRows<{ orderId: string; status: string }>(shop.databases.delivery.url, `SELECT "orderId"::text, status::text FROM "Delivery" WHERE "orderId" = ANY($1::uuid[])`, [orderIds]);
-  return orderIds.map((id) => ({ id, order: orders.find((o) => o.id === id)?.status, delivery: shipments.find((s) => s.orderId === id)?.status }));
+  const orders = await queryRows<{ id: string; status: string }>(
+    shop.databases.order.url,
+    `SELECT id::text, status::text FROM "Order" WHERE id = ANY($1::uuid[])`,
+    [orderIds],
+  );
+  const shipments = await queryRows<{ orderId: string; status: string }>(
+    shop.databases.delivery.url,
+    `SELECT "orderId"::text, status::text FROM "Delivery" WHERE "orderId" = ANY($1::uuid[])`,
+    [orderIds],
+  );
+  return orderIds.map((id) => ({
+    id,
+    order: orders.find((o) => o.id === id)?.status,
+    delivery: shipments.find((s) => s.orderId === id)?.status,
+  }));
 }
 
 const stockOf = async (bookId: string) =>
@@ -59,13 +73,24 @@ describe('a cancel racing the courier', () => {
 
     const answers = await Promise.all(
       orderIds.map(async (orderId, i) => {
-        const [cancel, complete] = await Promise.all([call(alice, CANCEL, { o: orderId }), call(courier, COMPLETE, { d: shipments[i]!.id })]);
-        return { orderId, cancelled: cancel.data?.cancelOrder?.status === 'CANCELLED', completed: complete.data?.completeDelivery?.status === 'DELIVERED', codes: [...errorCodes(cancel), ...errorCodes(complete)] };
+        const [cancel, complete] = await Promise.all([
+          call(alice, CANCEL, { o: orderId }),
+          call(courier, COMPLETE, { d: shipments[i]!.id }),
+        ]);
+        return {
+          orderId,
+          cancelled: cancel.data?.cancelOrder?.status === 'CANCELLED',
+          completed: complete.data?.completeDelivery?.status === 'DELIVERED',
+          codes: [...errorCodes(cancel), ...errorCodes(complete)],
+        };
       }),
     );
     // Exactly one of the two answers is a success, and the loser says why.
     for (const answer of answers) {
-      expect({ orderId: answer.orderId, oneWinner: answer.cancelled !== answer.completed }).toEqual({ orderId: answer.orderId, oneWinner: true });
+      expect({ orderId: answer.orderId, oneWinner: answer.cancelled !== answer.completed }).toEqual({
+        orderId: answer.orderId,
+        oneWinner: true,
+      });
       expect(answer.codes).toEqual([answer.cancelled ? 'DELIVERY_NOT_COMPLETABLE' : 'ORDER_NOT_CANCELLABLE']);
     }
 
@@ -75,8 +100,16 @@ describe('a cancel racing the courier', () => {
       return { id, order: status, delivery: status };
     });
     // After the events settle: order follows delivery's decision, and the stock holds only delivered copies.
-    await eventually(() => statuses(orderIds), (all) => JSON.stringify(all) === JSON.stringify(expected), 30_000);
-    await eventually(() => stockOf(book.id), (stock) => stock === 100 - (orderIds.length - cancelledIds.length), 30_000);
+    await eventually(
+      () => statuses(orderIds),
+      (all) => JSON.stringify(all) === JSON.stringify(expected),
+      30_000,
+    );
+    await eventually(
+      () => stockOf(book.id),
+      (stock) => stock === 100 - (orderIds.length - cancelledIds.length),
+      30_000,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // a late, wrong release would show by now
     expect(await statuses(orderIds)).toEqual(expected);
     expect(await stockOf(book.id)).toBe(100 - (orderIds.length - cancelledIds.length));
@@ -87,7 +120,11 @@ describe('delivery unreachable', () => {
   it('a cancel answers SERVICE_UNAVAILABLE at once and changes nothing; once delivery is back it goes through', async () => {
     const book = await registerBook(shop, 10);
     const [orderId] = await placeOrders(book.title, 1);
-    await eventually(() => statuses([orderId!]), ([s]) => s?.delivery === 'PREPARING', 30_000);
+    await eventually(
+      () => statuses([orderId!]),
+      ([s]) => s?.delivery === 'PREPARING',
+      30_000,
+    );
 
     await shop.processes.delivery.stop();
     try {
@@ -100,7 +137,11 @@ describe('delivery unreachable', () => {
       await shop.restart('delivery');
     }
     expect((await call(alice, CANCEL, { o: orderId })).data?.cancelOrder?.status).toBe('CANCELLED');
-    await eventually(() => stockOf(book.id), (stock) => stock === 10, 30_000);
+    await eventually(
+      () => stockOf(book.id),
+      (stock) => stock === 10,
+      30_000,
+    );
   }, 120_000);
 });
 
@@ -112,7 +153,7 @@ describe('a cancel that reaches delivery before the order does', () => {
     await shop.restart('delivery', { EVENT_PREFIX: elsewhere, EVENT_STREAM: elsewhere.toUpperCase() });
     let orderId: string;
     try {
-      [orderId] = await placeOrders(book.title, 1) as [string];
+      [orderId] = (await placeOrders(book.title, 1)) as [string];
       expect((await call(alice, CANCEL, { o: orderId })).data?.cancelOrder?.status).toBe('CANCELLED');
       expect(await statuses([orderId])).toEqual([{ id: orderId, order: 'CANCELLED', delivery: 'CANCELLED' }]);
     } finally {
@@ -120,7 +161,11 @@ describe('a cancel that reaches delivery before the order does', () => {
       await shop.events.jsm.streams.delete(elsewhere.toUpperCase()).catch(() => false);
     }
     // Delivery now handles the order's OrderPlaced (and book its OrderCancelled).
-    await eventually(() => stockOf(book.id), (stock) => stock === 10, 30_000);
+    await eventually(
+      () => stockOf(book.id),
+      (stock) => stock === 10,
+      30_000,
+    );
     await eventually(
       () => queryRows(shop.databases.delivery.url, `SELECT 1 FROM "ProcessedEvent" WHERE consumer = 'delivery'`),
       (rows) => rows.length > 0,
@@ -128,7 +173,11 @@ describe('a cancel that reaches delivery before the order does', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await statuses([orderId])).toEqual([{ id: orderId, order: 'CANCELLED', delivery: 'CANCELLED' }]);
-    const started = await queryRows(shop.databases.delivery.url, `SELECT 1 FROM "OutboxEvent" WHERE type = 'DeliveryStarted' AND envelope::jsonb->>'orderId' = $1`, [orderId]);
+    const started = await queryRows(
+      shop.databases.delivery.url,
+      `SELECT 1 FROM "OutboxEvent" WHERE type = 'DeliveryStarted' AND envelope::jsonb->>'orderId' = $1`,
+      [orderId],
+    );
     expect(started).toEqual([]);
   }, 120_000);
 });

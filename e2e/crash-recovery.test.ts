@@ -23,7 +23,12 @@ beforeAll(async () => {
 afterAll(() => shop?.stop());
 
 const myPage = async () =>
-  (await graphql(shop.url, MY_PAGE, {}, { token: alice })).data!.myPage as Array<{ orderId: string; orderStatus: string; deliveryStatus: string | null; version: number }>;
+  (await graphql(shop.url, MY_PAGE, {}, { token: alice })).data!.myPage as Array<{
+    orderId: string;
+    orderStatus: string;
+    deliveryStatus: string | null;
+    version: number;
+  }>;
 
 describe('a process killed mid-work loses nothing and does nothing twice', () => {
   it('order killed between reserving stock and recording the order: after restart, stock and orders agree', async () => {
@@ -37,7 +42,10 @@ describe('a process killed mid-work loses nothing and does nothing twice', () =>
     expect(await stockLedger(shop, book.title)).toMatchObject({ stock: 8, reservedQuantity: 2, pendingOrders: 1, placedOrders: 0 });
 
     await shop.restart('order', { FAULT_POINTS: '' });
-    const ledger = await eventually(() => stockLedger(shop, book.title), (l) => l.pendingOrders === 0);
+    const ledger = await eventually(
+      () => stockLedger(shop, book.title),
+      (l) => l.pendingOrders === 0,
+    );
     // Book held the copies, so the reconciler finished the saga: placed, announced, shipped.
     expect(ledger).toMatchObject({ stock: 8, reservedQuantity: 2, placedQuantity: 2, placedOrders: 1 });
     const [order] = await queryRows<{ id: string }>(shop.databases.order.url, `SELECT id FROM "Order" WHERE title = $1`, [book.title]);
@@ -47,7 +55,7 @@ describe('a process killed mid-work loses nothing and does nothing twice', () =>
 
     const next = await placeOrder(shop.url, alice, { title: book.title, quantity: 1 });
     expect(next.errors).toBeUndefined();
-    expect(next.data!.placeOrder.status).toBe("PLACED");
+    expect(next.data!.placeOrder.status).toBe('PLACED');
     expect(await stockLedger(shop, book.title)).toMatchObject({ stock: 7, placedQuantity: 3, pendingOrders: 0 });
   });
 
@@ -74,7 +82,11 @@ describe('a process killed mid-work loses nothing and does nothing twice', () =>
     expect(await shipments()).toEqual([{ status: 'PREPARING' }]);
     const started = await eventsInStream(shop, 'DeliveryStarted', (events) => events.some((e) => e.orderId === orderId));
     expect(started.filter((e) => e.orderId === orderId)).toHaveLength(1);
-    const outbox = await queryRows(shop.databases.delivery.url, `SELECT type FROM "OutboxEvent" WHERE type = 'DeliveryStarted' AND envelope LIKE $1`, [`%${orderId}%`]);
+    const outbox = await queryRows(
+      shop.databases.delivery.url,
+      `SELECT type FROM "OutboxEvent" WHERE type = 'DeliveryStarted' AND envelope LIKE $1`,
+      [`%${orderId}%`],
+    );
     expect(outbox).toHaveLength(1);
   });
 });

@@ -16,7 +16,9 @@ interface ManifestEntry {
   name: string;
   body: string;
 }
-const MANIFEST = JSON.parse(readFileSync(new URL('../router/persisted-operations.json', import.meta.url), 'utf8')) as { operations: ManifestEntry[] };
+const MANIFEST = JSON.parse(readFileSync(new URL('../router/persisted-operations.json', import.meta.url), 'utf8')) as {
+  operations: ManifestEntry[];
+};
 const registered = (name: string): ManifestEntry => {
   const operation = MANIFEST.operations.find((entry) => entry.name === name);
   if (!operation) throw new Error(`no registered operation ${name}`);
@@ -36,7 +38,13 @@ async function startRouter(env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 function subscribeOnce(url: string, token: string, query: string, variables: Record<string, unknown> = {}) {
-  const client = createClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: { authorization: `Bearer ${token}` } });
+  const client = createClient({
+    url: url.replace('http', 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+    connectionParams: { authorization: `Bearer ${token}` },
+  });
   sockets.push(client);
   return new Promise<{ data?: unknown; errors?: GraphQLResult['errors'] }>((resolve) => {
     client.subscribe(
@@ -54,7 +62,7 @@ beforeAll(async () => {
   shop = await startShop();
 });
 afterAll(async () => {
-  await Promise.all(sockets.map((client) => client.dispose()));
+  await Promise.all(sockets.map(async (client) => client.dispose())); // dispose answers void or a promise
   await Promise.all(routers.map((router) => router.stop()));
   await Promise.all([...proxies.values()].map((proxy) => proxy.close()));
   if (process.env.SHOW_SHOP_LOGS) console.log(shop?.logs().join('\n'));
@@ -67,8 +75,11 @@ describe('operation limits', () => {
   let url: string;
   const upstreamConnections = () => [...proxies.values()].reduce((sum, proxy) => sum + proxy.connections, 0);
   beforeAll(async () => {
-    for (const name of SERVICE_NAMES) proxies.set(name, await startTcpProxy({ backends: [{ port: Number(new URL(shop.urls[name]).port) }] }));
-    url = await startRouter(Object.fromEntries(SERVICE_NAMES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, proxies.get(name)!.url])));
+    for (const name of SERVICE_NAMES)
+      proxies.set(name, await startTcpProxy({ backends: [{ port: Number(new URL(shop.urls[name]).port) }] }));
+    url = await startRouter(
+      Object.fromEntries(SERVICE_NAMES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, proxies.get(name)!.url])),
+    );
   });
 
   /**
@@ -86,7 +97,9 @@ describe('operation limits', () => {
       timings.push(performance.now() - started);
     }
     const fastestMs = Math.min(...timings);
-    console.log(`${name} (${query.length} characters): refused in ${fastestMs.toFixed(1)} ms at best (${timings.map((ms) => ms.toFixed(1)).join(', ')})`);
+    console.log(
+      `${name} (${query.length} characters): refused in ${fastestMs.toFixed(1)} ms at best (${timings.map((ms) => ms.toFixed(1)).join(', ')})`,
+    );
     return { result: result!, fastestMs };
   }
 
@@ -103,7 +116,10 @@ describe('operation limits', () => {
   it('refuses 2,000 aliased book(id:) fields, fast, asking no subgraph; 40 aliases within the size trip the aliases limit', async () => {
     const aliased = (count: number) => `{ ${Array.from({ length: count }, (_, i) => `b${i}: book(id: "${i}") { id title }`).join(' ')} }`;
     expectRefused(await attack('2,000 aliases', aliased(2_000)), 'ROUTER_MAX_DOCUMENT_BYTES');
-    expectRefused(await attack('40 aliases', `{ books(first: 1) { ${Array.from({ length: 40 }, (_, i) => `t${i}: title`).join(' ')} } }`), 'ROUTER_MAX_ALIASES');
+    expectRefused(
+      await attack('40 aliases', `{ books(first: 1) { ${Array.from({ length: 40 }, (_, i) => `t${i}: title`).join(' ')} } }`),
+      'ROUTER_MAX_ALIASES',
+    );
   });
 
   it('refuses a 40-deep books { reviews { book { reviews … } } }, fast, asking no subgraph', async () => {
@@ -136,17 +152,26 @@ describe('operation limits', () => {
     const alice = await tokenFor('customer', 'alice');
     const deep = `subscription { orderStatusChanged(orderId: "o-1") { order { ${'delivery { order { '.repeat(20)}id${' } }'.repeat(20)} } } }`;
     const tooDeep = await subscribeOnce(url, alice, deep);
-    expect(tooDeep.errors?.map((error) => [error.extensions?.code, error.extensions?.limit])).toEqual([['OPERATION_TOO_COMPLEX', 'ROUTER_MAX_DEPTH']]);
+    expect(tooDeep.errors?.map((error) => [error.extensions?.code, error.extensions?.limit])).toEqual([
+      ['OPERATION_TOO_COMPLEX', 'ROUTER_MAX_DEPTH'],
+    ]);
     const manyTokens = `subscription { myPageUpdated { ${'orderId '.repeat(3_000)}} }`;
     const tooLong = await subscribeOnce(url, alice, manyTokens);
-    expect(tooLong.errors?.map((error) => [error.extensions?.code, error.extensions?.limit])).toEqual([['OPERATION_TOO_COMPLEX', 'ROUTER_MAX_TOKENS']]);
+    expect(tooLong.errors?.map((error) => [error.extensions?.code, error.extensions?.limit])).toEqual([
+      ['OPERATION_TOO_COMPLEX', 'ROUTER_MAX_TOKENS'],
+    ]);
     expect(upstreamConnections()).toBe(0);
   });
 
   it("the shop's own operations pass the same router, through the same proxies", async () => {
     const staff = await tokenFor('staff', 'sam');
     const title = `Piranesi ${randomUUID()}`;
-    const added = await graphql(url, registered('RegisterBook').body, { input: { title, author: 'Susanna Clarke', publisher: 'Bloomsbury', stock: 2 } }, { token: staff });
+    const added = await graphql(
+      url,
+      registered('RegisterBook').body,
+      { input: { title, author: 'Susanna Clarke', publisher: 'Bloomsbury', stock: 2 } },
+      { token: staff },
+    );
     expect(added.errors).toBeUndefined();
     const bench = await graphql(url, '{ books(first: 20) { title reviews { rating } } }');
     expect(bench.errors).toBeUndefined();
@@ -177,7 +202,17 @@ describe('persisted operations, enforced', () => {
     // An unknown hash alone is Apollo's cache miss: the client then sends the text, refused above.
     expect(errorCodes(await byHash('0'.repeat(64), {}))).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
     // A registered operation's text, changed by one character, is another operation.
-    expect(errorCodes(await graphql(url, `${registered('Catalogue').body} `, { first: 1 }))).toEqual(['OPERATION_NOT_ALLOWED']);
+    expect(
+      errorCodes(
+        await graphql(
+          url,
+          `
+            ${registered('Catalogue').body}
+          `,
+          { first: 1 },
+        ),
+      ),
+    ).toEqual(['OPERATION_NOT_ALLOWED']);
     const alice = await tokenFor('customer', 'alice');
     const unregistered = await subscribeOnce(url, alice, 'subscription { myPageUpdated { orderId } }');
     expect(unregistered.errors?.map((error) => error.extensions?.code)).toEqual(['OPERATION_NOT_ALLOWED']);
@@ -186,7 +221,12 @@ describe('persisted operations, enforced', () => {
   it('runs registered operations sent by text or by hash alone, over HTTP and WebSocket', async () => {
     const [staff, alice] = await Promise.all([tokenFor('staff', 'sam'), tokenFor('customer', 'alice')]);
     const title = `The Dispossessed ${randomUUID()}`;
-    const added = await graphql(url, registered('RegisterBook').body, { input: { title, author: 'Ursula K. Le Guin', publisher: 'Harper & Row', stock: 3 } }, { token: staff });
+    const added = await graphql(
+      url,
+      registered('RegisterBook').body,
+      { input: { title, author: 'Ursula K. Le Guin', publisher: 'Harper & Row', stock: 3 } },
+      { token: staff },
+    );
     expect(added.errors).toBeUndefined();
     const placed = await byHash(registered('PlaceOrder').id, { input: { title, quantity: 1, address: '1 Anarres Way' } }, alice);
     expect(placed.errors).toBeUndefined();
@@ -196,7 +236,12 @@ describe('persisted operations, enforced', () => {
 
     const watched = await subscribeOnce(url, alice, registered('WatchOrder').body, { id: placed.data!.placeOrder.id });
     expect(watched.errors).toBeUndefined();
-    expect(watched.data).toEqual({ orderStatusChanged: expect.objectContaining({ orderId: placed.data!.placeOrder.id, order: expect.objectContaining({ book: { title, stock: 2 } }) }) });
+    expect(watched.data).toEqual({
+      orderStatusChanged: expect.objectContaining({
+        orderId: placed.data!.placeOrder.id,
+        order: expect.objectContaining({ book: { title, stock: 2 } }),
+      }),
+    });
   });
 });
 

@@ -44,7 +44,9 @@ it('20 anonymous sockets sending 10 MiB each are closed without the router readi
     clearInterval(sampler);
   }
   peak = Math.max(peak, routerRss());
-  console.info(`router RSS: ${Math.round(baseline / MiB)} MiB before 20 x 10 MiB anonymous messages, peak ${Math.round(peak / MiB)} MiB (+${Math.round((peak - baseline) / MiB)} MiB); close codes ${JSON.stringify(codes)}`);
+  console.info(
+    `router RSS: ${Math.round(baseline / MiB)} MiB before 20 x 10 MiB anonymous messages, peak ${Math.round(peak / MiB)} MiB (+${Math.round((peak - baseline) / MiB)} MiB); close codes ${JSON.stringify(codes)}`,
+  );
   // 1009: over the message size limit. 4429: past the sockets one address may hold unauthenticated.
   expect(codes.filter((code) => code !== 1009 && code !== 4429)).toEqual([]);
   expect(codes).toContain(1009);

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { SERVICE_TOKEN_HEADER, generateServiceKey, serviceCredential } from '@bookshop/runtime';
-import { TEST_CREDENTIALS, errorCodes, eventually, graphql, routerCredentialHeaders, tokenFor, type GraphQLResult } from '@bookshop/testing';
+import {
+  TEST_CREDENTIALS,
+  errorCodes,
+  eventually,
+  graphql,
+  routerCredentialHeaders,
+  tokenFor,
+  type GraphQLResult,
+} from '@bookshop/testing';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +40,7 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
+  await Promise.all(clients.map(async (client) => client.dispose())); // dispose answers void or a promise
   await shop?.stop();
 });
 
@@ -72,7 +80,7 @@ async function shipmentOf(orderId: string): Promise<string> {
   return entity(result).delivery.id;
 }
 
-describe('only the shop\'s own services may ask a subgraph for _entities and _service', () => {
+describe("only the shop's own services may ask a subgraph for _entities and _service", () => {
   const SUBGRAPHS = ['book', 'order', 'delivery', 'review', 'mypage'] as const;
   const ENTITIES = 'query { _entities(representations: [{ __typename: "Order", id: "x" }]) { __typename } }';
   const SDL = 'query { _service { sdl } }';
@@ -84,7 +92,12 @@ describe('only the shop\'s own services may ask a subgraph for _entities and _se
       for (const query of [ENTITIES, SDL, DISGUISED]) {
         for (const token of [undefined, staff]) {
           const result = await graphql(shop.urls[subgraph], query, {}, token ? { token } : {});
-          expect({ subgraph, query, codes: errorCodes(result), data: result.data ?? null }).toEqual({ subgraph, query, codes: ['FORBIDDEN'], data: null });
+          expect({ subgraph, query, codes: errorCodes(result), data: result.data ?? null }).toEqual({
+            subgraph,
+            query,
+            codes: ['FORBIDDEN'],
+            data: null,
+          });
         }
       }
     }
@@ -103,7 +116,12 @@ describe('only the shop\'s own services may ask a subgraph for _entities and _se
   it("answers them to the router's and order's credentials", async () => {
     const asRouter = await graphql(shop.urls.delivery, SDL, {}, { headers: await routerCredentialHeaders() });
     expect(asRouter.data?._service.sdl).toContain('type Delivery');
-    const asOrder = await graphql(shop.urls.book, SDL, {}, { headers: { [SERVICE_TOKEN_HEADER]: await serviceCredential(TEST_CREDENTIALS.signingKeys.order)() } });
+    const asOrder = await graphql(
+      shop.urls.book,
+      SDL,
+      {},
+      { headers: { [SERVICE_TOKEN_HEADER]: await serviceCredential(TEST_CREDENTIALS.signingKeys.order)() } },
+    );
     expect(asOrder.data?._service.sdl).toContain('type Book');
   });
 
@@ -192,7 +210,9 @@ describe('_entities sent straight to a subgraph', () => {
     }
     for (const token of [staff, alice]) expect(entity(await orderOfReview(token))).toEqual({ rating: 5, order: { id: orderId } });
 
-    const reviewsOfBook = await entitiesCall(shop.urls.review, '... on Book { reviews { id content } }', [{ __typename: 'Book', id: book.id }]);
+    const reviewsOfBook = await entitiesCall(shop.urls.review, '... on Book { reviews { id content } }', [
+      { __typename: 'Book', id: book.id },
+    ]);
     expect(reviewsOfBook.errors).toBeUndefined();
     expect(entity(reviewsOfBook)).toEqual({ reviews: [{ id: reviewId, content }] });
     const bookEntity = await entitiesCall(shop.urls.book, '... on Book { title stock }', [{ __typename: 'Book', id: book.id }]);
@@ -219,9 +239,15 @@ describe('the router paths the shop uses, under the same rules', () => {
       (result) => Boolean(result.data?.myPage?.some((entry: { orderId: string }) => entry.orderId === orderId)),
     );
     expect(page.errors).toBeUndefined();
-    expect(page.data!.myPage.find((entry: { orderId: string }) => entry.orderId === orderId).order).toEqual({ quantity: 1, delivery: { status: 'PREPARING' } });
+    expect(page.data!.myPage.find((entry: { orderId: string }) => entry.orderId === orderId).order).toEqual({
+      quantity: 1,
+      delivery: { status: 'PREPARING' },
+    });
 
-    const shipments = await viaRouter(courier, `{ deliveries(status: PREPARING, first: 200) { address order { id address delivery { status } } } }`);
+    const shipments = await viaRouter(
+      courier,
+      `{ deliveries(status: PREPARING, first: 200) { address order { id address delivery { status } } } }`,
+    );
     expect(shipments.errors).toBeUndefined();
     expect(shipments.data!.deliveries).toContainEqual({ address, order: { id: orderId, address, delivery: { status: 'PREPARING' } } });
   });
@@ -229,12 +255,20 @@ describe('the router paths the shop uses, under the same rules', () => {
   it("orderStatusChanged's entity fetches carry the subscriber's token: the customer sees the book and the delivery", async () => {
     const { orderId, book } = await aliceOrders();
     await shipmentOf(orderId);
-    const client = createClient({ url: shop.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${alice}` } });
+    const client = createClient({
+      url: shop.url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${alice}` },
+    });
     clients.push(client);
     const seen: Array<Record<string, any>> = [];
     const errors: unknown[] = [];
     client.subscribe(
-      { query: `subscription($id: ID!) { orderStatusChanged(orderId: $id) { deliveryStatus order { book { title } delivery { status } } } }`, variables: { id: orderId } },
+      {
+        query: `subscription($id: ID!) { orderStatusChanged(orderId: $id) { deliveryStatus order { book { title } delivery { status } } } }`,
+        variables: { id: orderId },
+      },
       {
         next: (result) => {
           if (result.errors) errors.push(...result.errors);
@@ -244,7 +278,11 @@ describe('the router paths the shop uses, under the same rules', () => {
         complete: () => {},
       },
     );
-    const entry = await eventually(async () => seen.at(-1), (latest) => latest?.deliveryStatus === 'PREPARING', 20_000);
+    const entry = await eventually(
+      async () => seen.at(-1),
+      (latest) => latest?.deliveryStatus === 'PREPARING',
+      20_000,
+    );
     expect(entry!.order).toEqual({ book: { title: book.title }, delivery: { status: 'PREPARING' } });
     expect(errors).toEqual([]);
   });

@@ -19,21 +19,56 @@ async function openShop(options: Parameters<typeof startShop>[0] = {}) {
   shop = await startShop(options);
   const [staff, alice] = await Promise.all([tokenFor('staff', 'sam'), tokenFor('customer', 'alice')]);
   const title = `Solaris ${randomUUID()}`;
-  const registered = await graphql(shop.url, `mutation($i: RegisterBookInput!) { registerBook(input: $i) { id } }`, { i: { title, author: 'Stanisław Lem', publisher: 'MON', stock: 1_000 } }, { token: staff });
+  const registered = await graphql(
+    shop.url,
+    `
+      mutation ($i: RegisterBookInput!) {
+        registerBook(input: $i) {
+          id
+        }
+      }
+    `,
+    { i: { title, author: 'Stanisław Lem', publisher: 'MON', stock: 1_000 } },
+    { token: staff },
+  );
   expect(registered.errors).toBeUndefined();
   const placeOrders = (count: number) =>
     Promise.all(
       Array.from({ length: count }, () =>
-        graphql(shop!.url, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }`, { i: { title, quantity: 1, address: '1 Ocean Way' } }, { token: alice }),
+        graphql(
+          shop!.url,
+          `
+            mutation ($i: PlaceOrderInput!) {
+              placeOrder(input: $i) {
+                id
+                status
+              }
+            }
+          `,
+          { i: { title, quantity: 1, address: '1 Ocean Way' } },
+          { token: alice },
+        ),
       ),
-    ).then((results) => results.map((result) => {
-      expect(result.errors).toBeUndefined();
-      expect(result.data!.placeOrder.status).toBe('PLACED');
-      return result.data!.placeOrder.id as string;
-    }));
-  const myPage = async () => (await graphql(shop!.url, MY_PAGE, {}, { token: alice })).data!.myPage as Array<{ orderId: string; orderStatus: string; deliveryStatus: string | null; version: number }>;
+    ).then((results) =>
+      results.map((result) => {
+        expect(result.errors).toBeUndefined();
+        expect(result.data!.placeOrder.status).toBe('PLACED');
+        return result.data!.placeOrder.id as string;
+      }),
+    );
+  const myPage = async () =>
+    (await graphql(shop!.url, MY_PAGE, {}, { token: alice })).data!.myPage as Array<{
+      orderId: string;
+      orderStatus: string;
+      deliveryStatus: string | null;
+      version: number;
+    }>;
   const shipments = (orderIds: string[]) =>
-    queryRows<{ orderId: string; status: string }>(shop!.databases.delivery.url, 'SELECT "orderId", status::text FROM "Delivery" WHERE "orderId" = ANY($1::uuid[])', [orderIds]);
+    queryRows<{ orderId: string; status: string }>(
+      shop!.databases.delivery.url,
+      'SELECT "orderId", status::text FROM "Delivery" WHERE "orderId" = ANY($1::uuid[])',
+      [orderIds],
+    );
   return { shop, alice, placeOrders, myPage, shipments };
 }
 
@@ -45,10 +80,18 @@ describe('fault isolation', () => {
     expect(await shipments(orderIds)).toEqual([]);
 
     await shop.restart('delivery');
-    const shipped = await eventually(() => shipments(orderIds), (rows) => rows.length === 50, 30_000);
+    const shipped = await eventually(
+      () => shipments(orderIds),
+      (rows) => rows.length === 50,
+      30_000,
+    );
     expect(new Set(shipped.map((row) => row.orderId))).toEqual(new Set(orderIds));
     expect(shipped.every((row) => row.status === 'PREPARING')).toBe(true);
-    const entries = await eventually(myPage, (all) => orderIds.every((id) => all.find((e) => e.orderId === id)?.deliveryStatus === 'PREPARING'), 30_000);
+    const entries = await eventually(
+      myPage,
+      (all) => orderIds.every((id) => all.find((e) => e.orderId === id)?.deliveryStatus === 'PREPARING'),
+      30_000,
+    );
     // Each entry changed exactly twice: placed (version 1), then its shipment (version 2).
     expect(entries.filter((e) => orderIds.includes(e.orderId)).map((e) => e.version)).toEqual(orderIds.map(() => 2));
   }, 120_000);
@@ -61,13 +104,24 @@ describe('NATS away', () => {
     await eventually(myPage, (all) => all.some((e) => e.orderId === first && e.deliveryStatus === 'PREPARING')); // the backbone runs
     await shop.nats!.stop();
     const orderIds = await placeOrders(20);
-    const waiting = await queryRows<{ count: string }>(shop.databases.order.url, 'SELECT count(*) FROM "OutboxEvent" WHERE "sentAt" IS NULL');
+    const waiting = await queryRows<{ count: string }>(
+      shop.databases.order.url,
+      'SELECT count(*) FROM "OutboxEvent" WHERE "sentAt" IS NULL',
+    );
     expect(Number(waiting[0]!.count)).toBe(20);
 
     await shop.nats!.start();
-    const shipped = await eventually(() => shipments(orderIds), (rows) => rows.length === 20, 60_000);
+    const shipped = await eventually(
+      () => shipments(orderIds),
+      (rows) => rows.length === 20,
+      60_000,
+    );
     expect(new Set(shipped.map((row) => row.orderId)).size).toBe(20);
-    const entries = await eventually(myPage, (all) => orderIds.every((id) => all.find((e) => e.orderId === id)?.deliveryStatus === 'PREPARING'), 60_000);
+    const entries = await eventually(
+      myPage,
+      (all) => orderIds.every((id) => all.find((e) => e.orderId === id)?.deliveryStatus === 'PREPARING'),
+      60_000,
+    );
     expect(entries.filter((e) => orderIds.includes(e.orderId)).map((e) => e.version)).toEqual(orderIds.map(() => 2));
   }, 180_000);
 });
@@ -76,7 +130,11 @@ describe('redelivery and poison messages', () => {
   it('an event published twice with the same id changes each read model once', async () => {
     const { shop, myPage, shipments } = await openShop();
     const orderId = randomUUID();
-    const event = eventOf(OrderPlaced, { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Solaris', quantity: 1, address: '1 Ocean Way' }, { orderId, correlationId: 'redelivery-test' });
+    const event = eventOf(
+      OrderPlaced,
+      { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Solaris', quantity: 1, address: '1 Ocean Way' },
+      { orderId, correlationId: 'redelivery-test' },
+    );
     const subject = subjectOf(shop.events.prefix, OrderPlaced);
     const body = JSON.stringify(event);
     await shop.events.js.publish(subject, body, { msgID: event.id });
@@ -84,21 +142,38 @@ describe('redelivery and poison messages', () => {
     await shop.events.js.publish(subject, body, { msgID: randomUUID() }); // stored again: the consumers' inboxes drop it
     await eventually(myPage, (all) => all.find((e) => e.orderId === orderId)?.deliveryStatus === 'PREPARING');
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // let a double application show
-    expect((await myPage()).find((e) => e.orderId === orderId)).toMatchObject({ orderStatus: 'PLACED', deliveryStatus: 'PREPARING', version: 2 });
+    expect((await myPage()).find((e) => e.orderId === orderId)).toMatchObject({
+      orderStatus: 'PLACED',
+      deliveryStatus: 'PREPARING',
+      version: 2,
+    });
     expect(await shipments([orderId])).toHaveLength(1);
   }, 60_000);
 
   it('a poison message lands in the dead-letter subjects and does not block the events behind it', async () => {
     const { shop, myPage } = await openShop();
     const subject = subjectOf(shop.events.prefix, OrderPlaced);
-    const poison = { ...eventOf(OrderPlaced, { orderId: randomUUID(), customerId: 'alice', bookId: 'b', title: 't', quantity: 1, address: 'a' }, { correlationId: 'poison' }), payload: { quantity: 'many' } };
+    const poison = {
+      ...eventOf(
+        OrderPlaced,
+        { orderId: randomUUID(), customerId: 'alice', bookId: 'b', title: 't', quantity: 1, address: 'a' },
+        { correlationId: 'poison' },
+      ),
+      payload: { quantity: 'many' },
+    };
     await shop.events.js.publish(subject, JSON.stringify(poison));
     const orderId = randomUUID();
-    const good = eventOf(OrderPlaced, { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Solaris', quantity: 1, address: '1 Ocean Way' }, { orderId, correlationId: 'after-poison' });
+    const good = eventOf(
+      OrderPlaced,
+      { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Solaris', quantity: 1, address: '1 Ocean Way' },
+      { orderId, correlationId: 'after-poison' },
+    );
     await shop.events.js.publish(subject, JSON.stringify(good), { msgID: good.id });
     await eventually(myPage, (all) => all.some((e) => e.orderId === orderId));
     const parked = await eventually(
-      async () => (await shop.events.jsm.streams.info(shop.events.stream, { subjects_filter: `${shop.events.prefix}.deadletter.>` })).state.subjects ?? {},
+      async () =>
+        (await shop.events.jsm.streams.info(shop.events.stream, { subjects_filter: `${shop.events.prefix}.deadletter.>` })).state
+          .subjects ?? {},
       (subjects) => Object.keys(subjects).length >= 3,
     );
     // Every consumer of OrderPlaced parked it: delivery, review and my page.
@@ -110,7 +185,11 @@ describe('redelivery and poison messages', () => {
   it('parked events can be listed and replayed with `pnpm -s deadletters`', async () => {
     const { shop, myPage } = await openShop();
     const orderId = randomUUID();
-    const event = eventOf(OrderPlaced, { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Solaris', quantity: 1, address: '1 Ocean Way' }, { orderId, correlationId: 'replayed' });
+    const event = eventOf(
+      OrderPlaced,
+      { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Solaris', quantity: 1, address: '1 Ocean Way' },
+      { orderId, correlationId: 'replayed' },
+    );
     // As the consumer parks an event whose handler kept failing (say, its database was away):
     const parked = headers();
     parked.set('Bookshop-Error', 'failed 5 times: database unreachable');

@@ -23,7 +23,7 @@ beforeAll(async () => {
   secondRouterUrl = `http://127.0.0.1:${routerPort}/graphql`;
 }, 120_000);
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
+  await Promise.all(clients.map(async (client) => client.dispose())); // dispose answers void or a promise
   await Promise.all(extra.map((process) => process.stop()));
   await shop?.stop();
   await secondMyPageDatabase?.drop();
@@ -32,28 +32,98 @@ afterAll(async () => {
 it('two routers, two my page instances: every subscriber gets every update of its order exactly once', async () => {
   const [staff, alice, courier] = await Promise.all([tokenFor('staff', 'sam'), tokenFor('customer', 'alice'), tokenFor('courier', 'carl')]);
   const title = `Dawn ${randomUUID()}`;
-  await graphql(shop.url, `mutation($i: RegisterBookInput!) { registerBook(input: $i) { id } }`, { i: { title, author: 'Octavia E. Butler', publisher: 'Warner', stock: 3 } }, { token: staff });
-  const placed = await graphql(shop.url, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }`, { i: { title, quantity: 1, address: 'x' } }, { token: alice });
+  await graphql(
+    shop.url,
+    `
+      mutation ($i: RegisterBookInput!) {
+        registerBook(input: $i) {
+          id
+        }
+      }
+    `,
+    { i: { title, author: 'Octavia E. Butler', publisher: 'Warner', stock: 3 } },
+    { token: staff },
+  );
+  const placed = await graphql(
+    shop.url,
+    `
+      mutation ($i: PlaceOrderInput!) {
+        placeOrder(input: $i) {
+          id
+        }
+      }
+    `,
+    { i: { title, quantity: 1, address: 'x' } },
+    { token: alice },
+  );
   const orderId: string = placed.data!.placeOrder.id;
 
   // Two subscribers on each router.
   const subscribers = [shop.url, shop.url, secondRouterUrl, secondRouterUrl].map((url) => {
-    const client = createClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${alice}` } });
+    const client = createClient({
+      url: url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${alice}` },
+    });
     clients.push(client);
     const versions: number[] = [];
     client.subscribe(
-      { query: `subscription($id: ID!) { orderStatusChanged(orderId: $id) { version orderStatus deliveryStatus order { delivery { status } } } }`, variables: { id: orderId } },
-      { next: (result) => { const entry = (result.data as any)?.orderStatusChanged; if (entry) versions.push(entry.version); }, error: () => {}, complete: () => {} },
+      {
+        query: `subscription($id: ID!) { orderStatusChanged(orderId: $id) { version orderStatus deliveryStatus order { delivery { status } } } }`,
+        variables: { id: orderId },
+      },
+      {
+        next: (result) => {
+          const entry = (result.data as any)?.orderStatusChanged;
+          if (entry) versions.push(entry.version);
+        },
+        error: () => {},
+        complete: () => {},
+      },
     );
     return versions;
   });
 
-  await eventually(async () => subscribers, (all) => all.every((versions) => versions.includes(2)), 20_000); // placed + shipment
-  const deliveries = await graphql(shop.url, `{ deliveries(status: PREPARING, first: 200) { id order { id } } }`, {}, { token: courier });
+  await eventually(
+    async () => subscribers,
+    (all) => all.every((versions) => versions.includes(2)),
+    20_000,
+  ); // placed + shipment
+  const deliveries = await graphql(
+    shop.url,
+    `
+      {
+        deliveries(status: PREPARING, first: 200) {
+          id
+          order {
+            id
+          }
+        }
+      }
+    `,
+    {},
+    { token: courier },
+  );
   const delivery = deliveries.data!.deliveries.find((d: { order: { id: string } }) => d.order.id === orderId);
-  await graphql(shop.url, `mutation($d: ID!) { completeDelivery(deliveryId: $d) { status } }`, { d: delivery.id }, { token: courier });
+  await graphql(
+    shop.url,
+    `
+      mutation ($d: ID!) {
+        completeDelivery(deliveryId: $d) {
+          status
+        }
+      }
+    `,
+    { d: delivery.id },
+    { token: courier },
+  );
   // Delivered: DeliveryCompleted then OrderDelivered, versions 3 and 4.
-  await eventually(async () => subscribers, (all) => all.every((versions) => versions.includes(4)), 20_000);
+  await eventually(
+    async () => subscribers,
+    (all) => all.every((versions) => versions.includes(4)),
+    20_000,
+  );
   await new Promise((resolve) => setTimeout(resolve, 500)); // a duplicate would arrive by now
 
   for (const versions of subscribers) {
@@ -65,7 +135,14 @@ it('two routers, two my page instances: every subscriber gets every update of it
 
 it('a router that is stopped tells its subscribers to go away (1001), so they reconnect elsewhere', async () => {
   const alice = await tokenFor('customer', 'alice');
-  const client = createClient({ url: secondRouterUrl.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => {}, connectionParams: { authorization: `Bearer ${alice}` } });
+  const client = createClient({
+    url: secondRouterUrl.replace('http', 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: false,
+    onNonLazyError: () => {},
+    connectionParams: { authorization: `Bearer ${alice}` },
+  });
   clients.push(client);
   const closed = new Promise<number>((resolve) => client.on('closed', (event) => resolve((event as { code: number }).code)));
   client.subscribe({ query: `subscription { myPageUpdated { version } }` }, { next: () => {}, error: () => {}, complete: () => {} });

@@ -43,11 +43,13 @@ const churnSockets = new Set<ChurnSocket>();
 beforeAll(async () => {
   // The soak is about churn, not the per-caller live limits (tested in edge-websocket): a customer
   // here may hold more sockets at once than the router allows one client by default.
-  shop = await startShop({ serviceEnv: { router: { ROUTER_MAX_SOCKETS_PER_CALLER: '1000', ROUTER_MAX_SUBSCRIPTIONS_PER_CALLER: '10000' } } });
+  shop = await startShop({
+    serviceEnv: { router: { ROUTER_MAX_SOCKETS_PER_CALLER: '1000', ROUTER_MAX_SUBSCRIPTIONS_PER_CALLER: '10000' } },
+  });
 });
 afterAll(async () => {
   for (const socket of churnSockets) socket.destroy();
-  await Promise.all(stayerClients.map((client) => client.dispose()));
+  await Promise.all(stayerClients.map(async (client) => client.dispose())); // dispose answers void or a promise
   if (process.env.SHOW_SHOP_LOGS) console.log(shop?.logs().join('\n'));
   await shop?.stop();
 });
@@ -89,7 +91,15 @@ interface Watch {
 
 const allWatches: Watch[] = [];
 function newWatch(kind: Kind, token: string, orderId?: string): Watch {
-  const watch: Watch = { kind, ...(orderId ? { orderId } : {}), feedKey: `${kind}|${orderId ?? ''}|${token}`, entries: [], resultErrors: [], failures: [], endedByServer: false };
+  const watch: Watch = {
+    kind,
+    ...(orderId ? { orderId } : {}),
+    feedKey: `${kind}|${orderId ?? ''}|${token}`,
+    entries: [],
+    resultErrors: [],
+    failures: [],
+    endedByServer: false,
+  };
   allWatches.push(watch);
   return watch;
 }
@@ -99,7 +109,16 @@ function record(watch: Watch, payload: Payload): void {
   for (const error of payload.errors ?? []) watch.resultErrors.push(error.extensions?.code ?? error.message);
 }
 
-const stats = { joins: 0, completes: 0, closes: 0, destroys: 0, peakSubscribers: 0, peakFeeds: 0, faults: {} as Record<string, { times: number; longestMs: number }>, moves: 0 };
+const stats = {
+  joins: 0,
+  completes: 0,
+  closes: 0,
+  destroys: 0,
+  peakSubscribers: 0,
+  peakFeeds: 0,
+  faults: {} as Record<string, { times: number; longestMs: number }>,
+  moves: 0,
+};
 
 /**
  * A churning client's socket, spoken by hand (graphql-transport-ws): it can complete one
@@ -112,7 +131,10 @@ class ChurnSocket {
   private nextId = 0;
   gone = false;
 
-  constructor(readonly customer: Customer, private readonly token: string) {
+  constructor(
+    readonly customer: Customer,
+    private readonly token: string,
+  ) {
     this.socket = new WebSocket(shop.url.replace('http', 'ws'), 'graphql-transport-ws');
     this.socket.on('error', () => {}); // a socket we cut may complain; its watches are ended either way
     this.acked = new Promise((resolve) => {
@@ -145,7 +167,9 @@ class ChurnSocket {
     const id = String(++this.nextId);
     this.active.set(id, newWatch(kind, this.token, orderId));
     stats.joins += 1;
-    void this.acked.then((ok) => ok && this.send({ id, type: 'subscribe', payload: { query: QUERIES[kind], variables: orderId ? { id: orderId } : {} } }));
+    void this.acked.then(
+      (ok) => ok && this.send({ id, type: 'subscribe', payload: { query: QUERIES[kind], variables: orderId ? { id: orderId } : {} } }),
+    );
     return id;
   }
 
@@ -264,11 +288,22 @@ function versionsByOrder(entries: Entry[]): Map<string, number[]> {
 }
 const strictlyRising = (versions: number[]) => versions.every((version, i) => i === 0 || version > versions[i - 1]!);
 const lastOf = (entries: Entry[], orderId: string) => entries.filter((entry) => entry.orderId === orderId).at(-1);
-const fieldsOf = ({ orderId, version, orderStatus, deliveryStatus, reviewRating }: Entry): Entry => ({ orderId, version, orderStatus, deliveryStatus, reviewRating });
+const fieldsOf = ({ orderId, version, orderStatus, deliveryStatus, reviewRating }: Entry): Entry => ({
+  orderId,
+  version,
+  orderStatus,
+  deliveryStatus,
+  reviewRating,
+});
 
 async function myPageOf(customer: Customer): Promise<Entry[] | undefined> {
   try {
-    const result = await graphql<{ myPage: Entry[] }>(shop.url, `{ myPage(first: 200) { ${FIELDS} } }`, {}, { token: customer.tokens[0], signal: AbortSignal.timeout(5_000) });
+    const result = await graphql<{ myPage: Entry[] }>(
+      shop.url,
+      `{ myPage(first: 200) { ${FIELDS} } }`,
+      {},
+      { token: customer.tokens[0], signal: AbortSignal.timeout(5_000) },
+    );
     return result.errors ? undefined : result.data?.myPage;
   } catch {
     return undefined;
@@ -282,9 +317,20 @@ it(
     console.info(`live soak: seed ${seed}, ${SECONDS} s of churn, ${JOINS} joins, ${CUSTOMERS} customers × ${ORDERS_PER_CUSTOMER} orders`);
     const [staff, courier] = await Promise.all([tokenFor('staff', 'sam'), tokenFor('courier', 'carl')]);
     const title = `The Dispossessed ${randomUUID()}`;
-    const registered = await graphql(shop.url, `mutation($i: RegisterBookInput!) { registerBook(input: $i) { id } }`, {
-      i: { title, author: 'Ursula K. Le Guin', publisher: 'Harper & Row', stock: CUSTOMERS * ORDERS_PER_CUSTOMER },
-    }, { token: staff });
+    const registered = await graphql(
+      shop.url,
+      `
+        mutation ($i: RegisterBookInput!) {
+          registerBook(input: $i) {
+            id
+          }
+        }
+      `,
+      {
+        i: { title, author: 'Ursula K. Le Guin', publisher: 'Harper & Row', stock: CUSTOMERS * ORDERS_PER_CUSTOMER },
+      },
+      { token: staff },
+    );
     expect(registered.errors).toBeUndefined();
 
     const customers: Customer[] = [];
@@ -292,11 +338,25 @@ it(
       const subject = `soak-${c}-${randomUUID()}`;
       const customer: Customer = {
         subject,
-        tokens: [await tokenFor('customer', subject), await signToken({ role: 'customer', subject }, TEST_JWT_SECRET, { expiresIn: '23h' })],
+        tokens: [
+          await tokenFor('customer', subject),
+          await signToken({ role: 'customer', subject }, TEST_JWT_SECRET, { expiresIn: '23h' }),
+        ],
         orders: [],
       };
       for (let o = 0; o < ORDERS_PER_CUSTOMER; o++) {
-        const placed = await graphql(shop.url, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }`, { i: { title, quantity: 1, address: `${o} Anarres Way` } }, { token: customer.tokens[0] });
+        const placed = await graphql(
+          shop.url,
+          `
+            mutation ($i: PlaceOrderInput!) {
+              placeOrder(input: $i) {
+                id
+              }
+            }
+          `,
+          { i: { title, quantity: 1, address: `${o} Anarres Way` } },
+          { token: customer.tokens[0] },
+        );
         expect(placed.errors).toBeUndefined();
         customer.orders.push(placed.data!.placeOrder.id as string);
       }
@@ -304,10 +364,30 @@ it(
     }
     // Every order on my page with its shipment being prepared: the subscriptions find them all.
     for (const customer of customers) {
-      await eventually(() => myPageOf(customer), (entries) => customer.orders.every((id) => entries?.some((e) => e.orderId === id && e.deliveryStatus === 'PREPARING')), 30_000);
+      await eventually(
+        () => myPageOf(customer),
+        (entries) => customer.orders.every((id) => entries?.some((e) => e.orderId === id && e.deliveryStatus === 'PREPARING')),
+        30_000,
+      );
     }
-    const deliveries = await graphql(shop.url, `{ deliveries(status: PREPARING, first: 200) { id order { id } } }`, {}, { token: courier });
-    const deliveryOf = new Map<string, string>((deliveries.data!.deliveries as Array<{ id: string; order: { id: string } }>).map((d) => [d.order.id, d.id]));
+    const deliveries = await graphql(
+      shop.url,
+      `
+        {
+          deliveries(status: PREPARING, first: 200) {
+            id
+            order {
+              id
+            }
+          }
+        }
+      `,
+      {},
+      { token: courier },
+    );
+    const deliveryOf = new Map<string, string>(
+      (deliveries.data!.deliveries as Array<{ id: string; order: { id: string } }>).map((d) => [d.order.id, d.id]),
+    );
     expect(customers.flatMap((customer) => customer.orders).filter((id) => !deliveryOf.has(id))).toEqual([]);
 
     // Stayers: three per customer, each on a feed of its own (feeds open = stayers). A socket's
@@ -333,7 +413,11 @@ it(
     }
     const STAYERS = stayers.length;
     expect(new Set(stayers.map((s) => s.watch.feedKey)).size).toBe(STAYERS);
-    await eventually(async () => stayers.map((s) => s.watch.entries.length), (counts) => counts.every((n) => n > 0), 20_000);
+    await eventually(
+      async () => stayers.map((s) => s.watch.entries.length),
+      (counts) => counts.every((n) => n > 0),
+      20_000,
+    );
     expect(await openCounts()).toEqual({ feeds: STAYERS, subscribers: STAYERS, listeners: STAYERS });
 
     const churnUntil = Date.now() + SECONDS * 1_000;
@@ -365,9 +449,54 @@ it(
     // The orders move on meanwhile: two in three are delivered then reviewed, the rest cancelled.
     const plans = customers.flatMap((customer) =>
       customer.orders.map((orderId, i) => {
-        const deliver = () => persist(`completeDelivery ${orderId}`, () => graphql(shop.url, `mutation($d: ID!) { completeDelivery(deliveryId: $d) { status } }`, { d: deliveryOf.get(orderId) }, { token: courier }), ['DELIVERY_NOT_COMPLETABLE']);
-        const review = () => persist(`writeReview ${orderId}`, () => graphql(shop.url, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { rating } }`, { i: { orderId, rating: 1 + (i % 5), content: 'Still ambiguous.' } }, { token: customer.tokens[0] }));
-        const cancel = () => persist(`cancelOrder ${orderId}`, () => graphql(shop.url, `mutation($o: ID!) { cancelOrder(orderId: $o) { status } }`, { o: orderId }, { token: customer.tokens[1] }));
+        const deliver = () =>
+          persist(
+            `completeDelivery ${orderId}`,
+            () =>
+              graphql(
+                shop.url,
+                `
+                  mutation ($d: ID!) {
+                    completeDelivery(deliveryId: $d) {
+                      status
+                    }
+                  }
+                `,
+                { d: deliveryOf.get(orderId) },
+                { token: courier },
+              ),
+            ['DELIVERY_NOT_COMPLETABLE'],
+          );
+        const review = () =>
+          persist(`writeReview ${orderId}`, () =>
+            graphql(
+              shop.url,
+              `
+                mutation ($i: WriteReviewInput!) {
+                  writeReview(input: $i) {
+                    rating
+                  }
+                }
+              `,
+              { i: { orderId, rating: 1 + (i % 5), content: 'Still ambiguous.' } },
+              { token: customer.tokens[0] },
+            ),
+          );
+        const cancel = () =>
+          persist(`cancelOrder ${orderId}`, () =>
+            graphql(
+              shop.url,
+              `
+                mutation ($o: ID!) {
+                  cancelOrder(orderId: $o) {
+                    status
+                  }
+                }
+              `,
+              { o: orderId },
+              { token: customer.tokens[1] },
+            ),
+          );
         return i % 3 === 2 ? [cancel] : [deliver, review];
       }),
     );
@@ -403,7 +532,9 @@ it(
               const customer = pick(customers);
               return new ChurnSocket(customer, pick(customer.tokens));
             })()
-          : withRoom.length > 0 ? pick(withRoom) : undefined;
+          : withRoom.length > 0
+            ? pick(withRoom)
+            : undefined;
       if (socket) {
         const kind = pick(['page', 'order', 'full'] as const);
         const id = socket.join(kind, kind === 'page' ? undefined : pick(socket.customer.orders));
@@ -422,7 +553,7 @@ it(
       else if (roll < 0.04) victim?.destroy();
     }
     // The churners still there leave too: half with a goodbye, half without.
-    for (const socket of [...churnSockets]) (random() < 0.5 ? socket.close() : socket.destroy());
+    for (const socket of [...churnSockets]) random() < 0.5 ? socket.close() : socket.destroy();
     await Promise.all([faulting, moving, sampling]);
     const churnEnded = performance.now();
 
@@ -430,9 +561,21 @@ it(
     for (const name of ['router', 'book', 'order', 'delivery', 'review', 'mypage'] as const) {
       const child = shop.processes[name].child;
       expect([name, child.exitCode, child.signalCode]).toEqual([name, null, null]);
-      await eventually(() => fetch(`${baseOf(name)}/healthz`, { signal: AbortSignal.timeout(3_000) }).then((r) => r.status, () => 0), (status) => status === 200, 30_000);
       await eventually(
-        () => graphql(shop.urls[name], '{ __typename }', {}, { signal: AbortSignal.timeout(3_000) }).then((r) => r.status === 200 && !r.errors, () => false),
+        () =>
+          fetch(`${baseOf(name)}/healthz`, { signal: AbortSignal.timeout(3_000) }).then(
+            (r) => r.status,
+            () => 0,
+          ),
+        (status) => status === 200,
+        30_000,
+      );
+      await eventually(
+        () =>
+          graphql(shop.urls[name], '{ __typename }', {}, { signal: AbortSignal.timeout(3_000) }).then(
+            (r) => r.status === 200 && !r.errors,
+            () => false,
+          ),
         (ok) => ok,
         30_000,
       );
@@ -458,10 +601,15 @@ it(
 
     // Each stayer saw the final version of each of its orders (it may still be on its way).
     await eventually(
-      async () => stayers.flatMap(({ customer, watch }) =>
-        (watch.orderId ? [watch.orderId] : customer.orders)
-          .map((orderId) => ({ expected: finalEntries.get(orderId), seen: lastOf(watch.entries, orderId) && fieldsOf(lastOf(watch.entries, orderId)!) }))
-          .filter(({ expected, seen }) => JSON.stringify(expected) !== JSON.stringify(seen))),
+      async () =>
+        stayers.flatMap(({ customer, watch }) =>
+          (watch.orderId ? [watch.orderId] : customer.orders)
+            .map((orderId) => ({
+              expected: finalEntries.get(orderId),
+              seen: lastOf(watch.entries, orderId) && fieldsOf(lastOf(watch.entries, orderId)!),
+            }))
+            .filter(({ expected, seen }) => JSON.stringify(expected) !== JSON.stringify(seen)),
+        ),
       (missing) => missing.length === 0,
       30_000,
     );
@@ -472,17 +620,27 @@ it(
     }
 
     // Every subscription — stayer or churner — got each order's versions strictly rising, and none failed or was ended by the server.
-    const broken = allWatches.flatMap((watch) => [...versionsByOrder(watch.entries)].filter(([, versions]) => !strictlyRising(versions)).map(([orderId, versions]) => ({ kind: watch.kind, orderId, versions })));
+    const broken = allWatches.flatMap((watch) =>
+      [...versionsByOrder(watch.entries)]
+        .filter(([, versions]) => !strictlyRising(versions))
+        .map(([orderId, versions]) => ({ kind: watch.kind, orderId, versions })),
+    );
     expect(broken).toEqual([]);
     expect(allWatches.filter((watch) => watch.failures.length > 0).map((watch) => watch.failures)).toEqual([]);
     expect(allWatches.filter((watch) => watch.endedByServer).length).toBe(0);
 
     // What is open is what the stayers hold; once they leave, nothing.
-    await eventually(openCounts, (counts) => counts.feeds === STAYERS && counts.subscribers === STAYERS && counts.listeners === STAYERS, 30_000);
+    await eventually(
+      openCounts,
+      (counts) => counts.feeds === STAYERS && counts.subscribers === STAYERS && counts.listeners === STAYERS,
+      30_000,
+    );
     for (const stayer of stayers) stayer.leave();
     await eventually(openCounts, (counts) => counts.feeds === 0 && counts.subscribers === 0 && counts.listeners === 0, 30_000);
 
-    const errorsSeen = allWatches.flatMap((watch) => watch.resultErrors).reduce<Record<string, number>>((all, code) => ({ ...all, [code]: (all[code] ?? 0) + 1 }), {});
+    const errorsSeen = allWatches
+      .flatMap((watch) => watch.resultErrors)
+      .reduce<Record<string, number>>((all, code) => ({ ...all, [code]: (all[code] ?? 0) + 1 }), {});
     console.info(
       `live soak: ${stats.joins} joins (${stats.completes} completed, ${stats.closes} sockets closed, ${stats.destroys} destroyed), ` +
         `peak ${stats.peakSubscribers} subscribers on ${stats.peakFeeds} feeds, ${stats.moves} order moves, ` +

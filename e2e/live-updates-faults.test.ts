@@ -16,11 +16,14 @@ const rawSockets: WebSocket[] = [];
 beforeAll(async () => {
   // A short subgraph timeout, so a test never waits for the default.
   // Tokens may live 40 days here (JWT_MAX_AGE_SECONDS): one test needs a socket whose expiry is past setTimeout's reach.
-  shop = await startShop({ env: { JWT_MAX_AGE_SECONDS: String(40 * 86_400) }, serviceEnv: { router: { ROUTER_SUBGRAPH_TIMEOUT_MS: '3000' } } });
+  shop = await startShop({
+    env: { JWT_MAX_AGE_SECONDS: String(40 * 86_400) },
+    serviceEnv: { router: { ROUTER_SUBGRAPH_TIMEOUT_MS: '3000' } },
+  });
 });
 afterAll(async () => {
   for (const socket of rawSockets) socket.terminate();
-  await Promise.all(clients.map((client) => client.dispose()));
+  await Promise.all(clients.map(async (client) => client.dispose())); // dispose answers void or a promise
   if (process.env.SHOW_SHOP_LOGS) console.log(shop?.logs().join('\n'));
   await shop?.stop();
 });
@@ -43,11 +46,14 @@ function socketOf(token: string) {
   clients.push(client);
   const subscribe = (query: string, variables: Record<string, unknown> = {}) => {
     const seen = { results: [] as Result[], failures: [] as unknown[], completed: false };
-    const unsubscribe = client.subscribe({ query, variables }, {
-      next: (result) => void seen.results.push(result as Result),
-      error: (error) => void seen.failures.push(error),
-      complete: () => void (seen.completed = true),
-    });
+    const unsubscribe = client.subscribe(
+      { query, variables },
+      {
+        next: (result) => void seen.results.push(result as Result),
+        error: (error) => void seen.failures.push(error),
+        complete: () => void (seen.completed = true),
+      },
+    );
     return Object.assign(seen, { unsubscribe });
   };
   return { client, closes, subscribe };
@@ -61,12 +67,17 @@ async function rawSubscription(url: string, token: string, query: string) {
   socket.on('message', (data: unknown) => void messages.push(JSON.parse(String(data))));
   await once(socket, 'open');
   socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
-  await eventually(async () => messages, (all) => all.some((message) => message.type === 'connection_ack'), 10_000);
+  await eventually(
+    async () => messages,
+    (all) => all.some((message) => message.type === 'connection_ack'),
+    10_000,
+  );
   socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
   return { socket, messages };
 }
 
-const entriesOf = (results: Result[], field: string) => results.map((result) => result.data?.[field] as Entry | undefined).filter((entry): entry is Entry => !!entry);
+const entriesOf = (results: Result[], field: string) =>
+  results.map((result) => result.data?.[field] as Entry | undefined).filter((entry): entry is Entry => !!entry);
 /** Each order's versions in the order they arrived: a repeat or a step back is a broken rule. */
 const versionsByOrder = (entries: Entry[]) => {
   const byOrder: Record<string, number[]> = {};
@@ -77,11 +88,25 @@ const strictlyRising = (versions: number[]) => versions.every((version, i) => i 
 const codesOf = (result: Result | undefined) => (result?.errors ?? []).map((error) => error.extensions?.code);
 
 async function placeProjectedOrder(customerToken: string, title: string) {
-  const placed = await graphql(shop.url, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }`, { i: { title, quantity: 1, address: '1 Fault Lane' } }, { token: customerToken });
+  const placed = await graphql(
+    shop.url,
+    `
+      mutation ($i: PlaceOrderInput!) {
+        placeOrder(input: $i) {
+          id
+        }
+      }
+    `,
+    { i: { title, quantity: 1, address: '1 Fault Lane' } },
+    { token: customerToken },
+  );
   const orderId: string = placed.data!.placeOrder.id;
   await eventually(
     () => graphql(shop.url, '{ myPage { orderId deliveryStatus } }', {}, { token: customerToken }),
-    (r) => r.data?.myPage.some((e: { orderId: string; deliveryStatus: string | null }) => e.orderId === orderId && e.deliveryStatus === 'PREPARING'),
+    (r) =>
+      r.data?.myPage.some(
+        (e: { orderId: string; deliveryStatus: string | null }) => e.orderId === orderId && e.deliveryStatus === 'PREPARING',
+      ),
     20_000,
   );
   return orderId;
@@ -90,15 +115,51 @@ async function placeProjectedOrder(customerToken: string, title: string) {
 async function registerBook(stock: number) {
   const title = `Fault Lines ${randomUUID()}`;
   const staff = await tokenFor('staff', 'sam');
-  await graphql(shop.url, `mutation($i: RegisterBookInput!) { registerBook(input: $i) { id } }`, { i: { title, author: 'N. K. Jemisin', publisher: 'Orbit', stock } }, { token: staff });
+  await graphql(
+    shop.url,
+    `
+      mutation ($i: RegisterBookInput!) {
+        registerBook(input: $i) {
+          id
+        }
+      }
+    `,
+    { i: { title, author: 'N. K. Jemisin', publisher: 'Orbit', stock } },
+    { token: staff },
+  );
   return title;
 }
 
 async function completeDelivery(orderId: string) {
   const courier = await tokenFor('courier', 'carl');
-  const deliveries = await graphql(shop.url, `{ deliveries(status: PREPARING, first: 200) { id order { id } } }`, {}, { token: courier });
+  const deliveries = await graphql(
+    shop.url,
+    `
+      {
+        deliveries(status: PREPARING, first: 200) {
+          id
+          order {
+            id
+          }
+        }
+      }
+    `,
+    {},
+    { token: courier },
+  );
   const delivery = deliveries.data!.deliveries.find((d: { order: { id: string } }) => d.order.id === orderId);
-  const done = await graphql(shop.url, `mutation($d: ID!) { completeDelivery(deliveryId: $d) { status } }`, { d: delivery.id }, { token: courier });
+  const done = await graphql(
+    shop.url,
+    `
+      mutation ($d: ID!) {
+        completeDelivery(deliveryId: $d) {
+          status
+        }
+      }
+    `,
+    { d: delivery.id },
+    { token: courier },
+  );
   expect(done.errors).toBeUndefined();
 }
 
@@ -131,9 +192,21 @@ it('my page stopped and restarting while subscribers leave and join: the router 
   closing.subscribe(MY_PAGE);
   const keeping = socketOf(alice).subscribe(MY_PAGE);
   const vanishing = await rawSubscription(shop.url, alice, MY_PAGE);
-  await eventually(async () => [leaving, keeping].map((s) => entriesOf(s.results, 'myPageUpdated')), (all) => all.every(both), 20_000);
-  await eventually(async () => entriesOf(staying.results, 'orderStatusChanged'), (entries) => entries.length > 0, 20_000);
-  await eventually(async () => vanishing.messages.filter((m) => m.type === 'next').length, (n) => n >= 2, 20_000);
+  await eventually(
+    async () => [leaving, keeping].map((s) => entriesOf(s.results, 'myPageUpdated')),
+    (all) => all.every(both),
+    20_000,
+  );
+  await eventually(
+    async () => entriesOf(staying.results, 'orderStatusChanged'),
+    (entries) => entries.length > 0,
+    20_000,
+  );
+  await eventually(
+    async () => vanishing.messages.filter((m) => m.type === 'next').length,
+    (n) => n >= 2,
+    20_000,
+  );
 
   await shop.processes.mypage.stop();
   await sleep(1_000); // the router is reconnecting to my page now
@@ -156,15 +229,24 @@ it('my page stopped and restarting while subscribers leave and join: the router 
   await shop.restart('mypage');
   await completeDelivery(first);
   for (const subscriber of [keeping, late]) {
-    await eventually(async () => entriesOf(subscriber.results, 'myPageUpdated'), (entries) => entries.some((e) => e.orderId === first && e.deliveryStatus === 'DELIVERED'), 30_000);
+    await eventually(
+      async () => entriesOf(subscriber.results, 'myPageUpdated'),
+      (entries) => entries.some((e) => e.orderId === first && e.deliveryStatus === 'DELIVERED'),
+      30_000,
+    );
   }
-  await eventually(async () => entriesOf(staying.results, 'orderStatusChanged'), (entries) => entries.some((e) => e.deliveryStatus === 'DELIVERED'), 30_000);
+  await eventually(
+    async () => entriesOf(staying.results, 'orderStatusChanged'),
+    (entries) => entries.some((e) => e.deliveryStatus === 'DELIVERED'),
+    30_000,
+  );
   await sleep(500); // a duplicate would have come by now
 
   // my page sent every current entry again when the router re-subscribed: none of them reached anyone twice.
   for (const subscriber of [keeping, late, staying]) {
     const field = subscriber === staying ? 'orderStatusChanged' : 'myPageUpdated';
-    for (const versions of Object.values(versionsByOrder(entriesOf(subscriber.results, field)))) expect(strictlyRising(versions), JSON.stringify(versions)).toBe(true);
+    for (const versions of Object.values(versionsByOrder(entriesOf(subscriber.results, field))))
+      expect(strictlyRising(versions), JSON.stringify(versions)).toBe(true);
     expect(subscriber.failures).toEqual([]);
     expect(subscriber.completed).toBe(false);
   }
@@ -180,14 +262,36 @@ it('book stopped: a query and an event that reach book answer SERVICE_UNAVAILABL
   await shop.processes.book.stop();
   try {
     // The query path: what an event must look like too.
-    const query = await graphql(shop.url, `{ myPage { orderId order { book { title } } } }`, {}, { token: alice });
-    expect(query.errors?.map((error) => error.extensions)).toEqual([expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', serviceName: 'book' })]);
+    const query = await graphql(
+      shop.url,
+      `
+        {
+          myPage {
+            orderId
+            order {
+              book {
+                title
+              }
+            }
+          }
+        }
+      `,
+      {},
+      { token: alice },
+    );
+    expect(query.errors?.map((error) => error.extensions)).toEqual([
+      expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', serviceName: 'book' }),
+    ]);
 
     const watch = socketOf(alice).subscribe(
       `subscription($id: ID!) { orderStatusChanged(orderId: $id) { orderStatus deliveryStatus version order { delivery { status } book { title } } } }`,
       { id: orderId },
     );
-    const [event] = await eventually(async () => watch.results, (results) => results.length > 0, 20_000);
+    const [event] = await eventually(
+      async () => watch.results,
+      (results) => results.length > 0,
+      20_000,
+    );
     expect(codesOf(event)).toEqual(['SERVICE_UNAVAILABLE']);
     expect(event!.errors![0]!.extensions).toMatchObject({ serviceName: 'book' });
     // Book's title is non-null all the way up (Book.title!, Order.book!, MyPageEntry.order!, the
@@ -197,9 +301,18 @@ it('book stopped: a query and an event that reach book answer SERVICE_UNAVAILABL
 
     await shop.restart('book');
     await completeDelivery(orderId);
-    const delivered = await eventually(async () => watch.results, (results) => results.some((r) => r.data?.orderStatusChanged?.deliveryStatus === 'DELIVERED'), 30_000);
+    const delivered = await eventually(
+      async () => watch.results,
+      (results) => results.some((r) => r.data?.orderStatusChanged?.deliveryStatus === 'DELIVERED'),
+      30_000,
+    );
     expect(delivered.at(-1)).toEqual({
-      data: { orderStatusChanged: expect.objectContaining({ deliveryStatus: 'DELIVERED', order: { delivery: { status: 'DELIVERED' }, book: { title } } }) },
+      data: {
+        orderStatusChanged: expect.objectContaining({
+          deliveryStatus: 'DELIVERED',
+          order: { delivery: { status: 'DELIVERED' }, book: { title } },
+        }),
+      },
     });
     expect([watch.failures, watch.completed]).toEqual([[], false]);
   } finally {
@@ -225,7 +338,7 @@ it('a frozen client (it never reads, never answers the close) does not hold a st
   expect(took).toBeLessThan(graceMs + 5_000);
 }, 90_000);
 
-it('a token valid for longer than 24.8 days (past setTimeout\'s limit, where the maximum age allows it) keeps its socket open', async () => {
+it("a token valid for longer than 24.8 days (past setTimeout's limit, where the maximum age allows it) keeps its socket open", async () => {
   const subject = `alice-${randomUUID()}`;
   const title = await registerBook(2);
   const orderId = await placeProjectedOrder(await tokenFor('customer', subject), title);

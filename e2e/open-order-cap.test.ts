@@ -25,7 +25,8 @@ const customer = async () => {
   const id = `cap-${randomUUID().slice(0, 8)}`;
   return { id, token: await tokenFor('customer', id) };
 };
-const order = (token: string, input: { idempotencyKey?: string } = {}) => placeOrder(shop.url, token, { title: bookTitle, quantity: 1, ...input });
+const order = (token: string, input: { idempotencyKey?: string } = {}) =>
+  placeOrder(shop.url, token, { title: bookTitle, quantity: 1, ...input });
 const placed = (results: GraphQLResult[]) => results.filter((result) => !result.errors && result.data?.placeOrder?.status === 'PLACED');
 
 async function ordersOf(customerId: string) {
@@ -66,7 +67,18 @@ describe('the cap on a customer’s open orders', () => {
     expect(errorCodes(await order(carol.token))).toEqual(['INVALID_INPUT']);
     expect(errorCodes(await order((await customer()).token))).toEqual([]);
 
-    const cancelled = await graphql(shop.url, `mutation($o: ID!) { cancelOrder(orderId: $o) { status } }`, { o: ids[0] }, { token: carol.token });
+    const cancelled = await graphql(
+      shop.url,
+      `
+        mutation ($o: ID!) {
+          cancelOrder(orderId: $o) {
+            status
+          }
+        }
+      `,
+      { o: ids[0] },
+      { token: carol.token },
+    );
     expect(cancelled.data?.cancelOrder.status).toBe('CANCELLED');
     expect(errorCodes(await order(carol.token))).toEqual([]);
   });

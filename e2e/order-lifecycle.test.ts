@@ -18,7 +18,10 @@ let courier: string;
 beforeAll(async () => {
   shop = await startShop();
   [staff, alice, bob, courier] = await Promise.all([
-    tokenFor('staff', 'sam'), tokenFor('customer', 'alice'), tokenFor('customer', 'bob'), tokenFor('courier', 'carl'),
+    tokenFor('staff', 'sam'),
+    tokenFor('customer', 'alice'),
+    tokenFor('customer', 'bob'),
+    tokenFor('courier', 'carl'),
   ]);
 });
 afterAll(async () => {
@@ -33,57 +36,119 @@ const myEntry = async (orderId: string) =>
 
 it('the whole story: order → shipment → delivered → reviewed, and a cancelled order gives its copies back once', async () => {
   const title = `The Left Hand of Darkness ${randomUUID()}`;
-  await call(staff, `mutation($i: RegisterBookInput!) { registerBook(input: $i) { id } }`, { i: { title, author: 'Ursula K. Le Guin', publisher: 'Ace', stock: 5 } });
+  await call(staff, `mutation($i: RegisterBookInput!) { registerBook(input: $i) { id } }`, {
+    i: { title, author: 'Ursula K. Le Guin', publisher: 'Ace', stock: 5 },
+  });
 
   // A customer orders two copies: the stock goes down at once, the delivery company prepares a shipment.
-  const placed = await call(alice, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }`, { i: { title, quantity: 2, address: '7 Gethen Road' } });
+  const placed = await call(alice, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }`, {
+    i: { title, quantity: 2, address: '7 Gethen Road' },
+  });
   const orderId: string = placed.data!.placeOrder.id;
   expect(placed.data!.placeOrder.status).toBe('PLACED');
-  const preparing = await eventually(() => orderView(orderId), (order) => order?.delivery?.status === 'PREPARING');
+  const preparing = await eventually(
+    () => orderView(orderId),
+    (order) => order?.delivery?.status === 'PREPARING',
+  );
   expect(preparing.book.stock).toBe(3);
   const deliveries = await call(courier, `{ deliveries(status: PREPARING) { id address status order { id quantity } } }`);
-  expect(deliveries.data!.deliveries).toContainEqual({ id: preparing.delivery.id, address: '7 Gethen Road', status: 'PREPARING', order: { id: orderId, quantity: 2 } });
+  expect(deliveries.data!.deliveries).toContainEqual({
+    id: preparing.delivery.id,
+    address: '7 Gethen Road',
+    status: 'PREPARING',
+    order: { id: orderId, quantity: 2 },
+  });
 
   // Not delivered yet: no review; a customer cannot complete a delivery.
   // (review learns of the order from its event: until then it answers ORDER_NOT_FOUND)
   const early = await eventually(
-    () => call(alice, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { id } }`, { i: { orderId, rating: 5, content: 'Too soon' } }),
+    () =>
+      call(alice, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { id } }`, { i: { orderId, rating: 5, content: 'Too soon' } }),
     (result) => errorCodes(result).join() !== 'ORDER_NOT_FOUND',
   );
   expect(errorCodes(early)).toEqual(['REVIEW_NOT_ALLOWED']);
-  expect(errorCodes(await call(alice, `mutation($d: ID!) { completeDelivery(deliveryId: $d) { status } }`, { d: preparing.delivery.id }))).toEqual(['FORBIDDEN']);
+  expect(
+    errorCodes(await call(alice, `mutation($d: ID!) { completeDelivery(deliveryId: $d) { status } }`, { d: preparing.delivery.id })),
+  ).toEqual(['FORBIDDEN']);
 
   // The courier completes it: delivery, order and my page all say DELIVERED.
   const completed = await call(courier, `mutation($d: ID!) { completeDelivery(deliveryId: $d) { status } }`, { d: preparing.delivery.id });
   expect(completed.data!.completeDelivery.status).toBe('DELIVERED');
-  await eventually(() => orderView(orderId), (order) => order?.status === 'DELIVERED');
-  await eventually(() => myEntry(orderId), (entry) => entry?.orderStatus === 'DELIVERED' && entry?.deliveryStatus === 'DELIVERED');
-  expect(errorCodes(await call(alice, `mutation($o: ID!) { cancelOrder(orderId: $o) { status } }`, { o: orderId }))).toEqual(['ORDER_NOT_CANCELLABLE']);
+  await eventually(
+    () => orderView(orderId),
+    (order) => order?.status === 'DELIVERED',
+  );
+  await eventually(
+    () => myEntry(orderId),
+    (entry) => entry?.orderStatus === 'DELIVERED' && entry?.deliveryStatus === 'DELIVERED',
+  );
+  expect(errorCodes(await call(alice, `mutation($o: ID!) { cancelOrder(orderId: $o) { status } }`, { o: orderId }))).toEqual([
+    'ORDER_NOT_CANCELLABLE',
+  ]);
 
   // The customer reviews it, once; nobody else can.
   await eventually(
-    () => call(alice, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { rating content } }`, { i: { orderId, rating: 5, content: 'Luminous.' } }),
+    () =>
+      call(alice, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { rating content } }`, {
+        i: { orderId, rating: 5, content: 'Luminous.' },
+      }),
     (result) => !result.errors,
   );
-  expect(errorCodes(await call(alice, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { id } }`, { i: { orderId, rating: 1, content: 'Again' } }))).toEqual(['REVIEW_NOT_ALLOWED']);
-  expect(errorCodes(await call(bob, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { id } }`, { i: { orderId, rating: 1, content: 'Not mine' } }))).toEqual(['FORBIDDEN']);
-  const reviewed = await eventually(() => myEntry(orderId), (entry) => entry?.reviewRating === 5);
-  expect(reviewed).toMatchObject({ title, quantity: 2, address: '7 Gethen Road', orderStatus: 'DELIVERED', deliveryStatus: 'DELIVERED', reviewRating: 5, reviewContent: 'Luminous.' });
+  expect(
+    errorCodes(
+      await call(alice, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { id } }`, {
+        i: { orderId, rating: 1, content: 'Again' },
+      }),
+    ),
+  ).toEqual(['REVIEW_NOT_ALLOWED']);
+  expect(
+    errorCodes(
+      await call(bob, `mutation($i: WriteReviewInput!) { writeReview(input: $i) { id } }`, {
+        i: { orderId, rating: 1, content: 'Not mine' },
+      }),
+    ),
+  ).toEqual(['FORBIDDEN']);
+  const reviewed = await eventually(
+    () => myEntry(orderId),
+    (entry) => entry?.reviewRating === 5,
+  );
+  expect(reviewed).toMatchObject({
+    title,
+    quantity: 2,
+    address: '7 Gethen Road',
+    orderStatus: 'DELIVERED',
+    deliveryStatus: 'DELIVERED',
+    reviewRating: 5,
+    reviewContent: 'Luminous.',
+  });
   const delivered = await orderView(orderId);
   expect(delivered.review).toEqual({ rating: 5, content: 'Luminous.' });
   expect(delivered.book.reviews).toEqual([{ rating: 5, content: 'Luminous.' }]);
 
   // A second order, cancelled: the copy comes back exactly once, the shipment is cancelled.
-  const second = await call(alice, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }`, { i: { title, quantity: 1, address: '7 Gethen Road' } });
+  const second = await call(alice, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }`, {
+    i: { title, quantity: 1, address: '7 Gethen Road' },
+  });
   const secondId: string = second.data!.placeOrder.id;
-  await eventually(() => orderView(secondId), (order) => order?.delivery?.status === 'PREPARING');
+  await eventually(
+    () => orderView(secondId),
+    (order) => order?.delivery?.status === 'PREPARING',
+  );
   expect((await orderView(secondId)).book.stock).toBe(2);
   const cancelled = await call(alice, `mutation($o: ID!) { cancelOrder(orderId: $o) { status } }`, { o: secondId });
   expect(cancelled.data!.cancelOrder.status).toBe('CANCELLED');
-  expect((await call(alice, `mutation($o: ID!) { cancelOrder(orderId: $o) { status } }`, { o: secondId })).data!.cancelOrder.status).toBe('CANCELLED');
+  expect((await call(alice, `mutation($o: ID!) { cancelOrder(orderId: $o) { status } }`, { o: secondId })).data!.cancelOrder.status).toBe(
+    'CANCELLED',
+  );
   expect(errorCodes(await call(bob, `mutation($o: ID!) { cancelOrder(orderId: $o) { status } }`, { o: secondId }))).toEqual(['FORBIDDEN']);
-  await eventually(() => orderView(secondId), (order) => order?.book.stock === 3 && order?.delivery?.status === 'CANCELLED');
-  await eventually(() => myEntry(secondId), (entry) => entry?.orderStatus === 'CANCELLED' && entry?.deliveryStatus === 'CANCELLED');
+  await eventually(
+    () => orderView(secondId),
+    (order) => order?.book.stock === 3 && order?.delivery?.status === 'CANCELLED',
+  );
+  await eventually(
+    () => myEntry(secondId),
+    (entry) => entry?.orderStatus === 'CANCELLED' && entry?.deliveryStatus === 'CANCELLED',
+  );
   await new Promise((resolve) => setTimeout(resolve, 1_000)); // a second release would show by now
   expect((await orderView(secondId)).book.stock).toBe(3);
 
@@ -93,6 +158,9 @@ it('the whole story: order → shipment → delivered → reviewed, and a cancel
   await shop.processes.mypage.stop();
   expect(await runShopCommand(shop, ['mypage:rebuild'], { MYPAGE_DATABASE_URL: shop.databases.mypage.url })).toMatch(/emptied/);
   await shop.restart('mypage');
-  const after = await eventually(async () => (await call(alice, MY_PAGE)).data!.myPage, (entries) => JSON.stringify(entries) === JSON.stringify(before));
+  const after = await eventually(
+    async () => (await call(alice, MY_PAGE)).data!.myPage,
+    (entries) => JSON.stringify(entries) === JSON.stringify(before),
+  );
   expect(after).toEqual(before);
 }, 120_000);

@@ -32,7 +32,7 @@ describe('overload', () => {
           try {
             const result = await placeOrder(shop.url, token, { title: book.title, quantity: 1 }, { timeoutMs: HUNG_AFTER_MS });
             const placed = result.data?.placeOrder?.status;
-            count(placed === 'PLACED' ? 'PLACED' : (errorCodes(result).join(',') || `HTTP ${result.status}`));
+            count(placed === 'PLACED' ? 'PLACED' : errorCodes(result).join(',') || `HTTP ${result.status}`);
           } catch (error) {
             count(`request failed: ${(error as Error).name}`); // a hung request ends here (TimeoutError)
           }
@@ -48,7 +48,11 @@ describe('overload', () => {
     for (const [name, process] of Object.entries(shop.processes)) {
       expect({ name, exitCode: process.child.exitCode, signal: process.child.signalCode }).toEqual({ name, exitCode: null, signal: null });
     }
-    const ledger = await eventually(() => stockLedger(shop, book.title), (l) => l.pendingOrders === 0, 30_000);
+    const ledger = await eventually(
+      () => stockLedger(shop, book.title),
+      (l) => l.pendingOrders === 0,
+      30_000,
+    );
     expect(ledger.stock + ledger.placedQuantity).toBe(INITIAL_STOCK);
     expect(ledger.reservedQuantity).toBe(ledger.placedQuantity);
     expect(ledger.placedOrders).toBe(answered.PLACED);

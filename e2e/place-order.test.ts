@@ -25,22 +25,22 @@ beforeAll(async () => {
   // timing assertion in disguise. The budget's own behaviour is asserted where book is slowed for
   // real (stock-call-faults.test.ts); speed is measured by `pnpm bench`.
   shop = await startShop({ serviceEnv: { order: { STOCK_CALL_TIMEOUT_MS: '3000' } } });
-  [staff, alice, bob] = await Promise.all([
-    tokenFor('staff', 'staff-1'),
-    tokenFor('customer', 'alice'),
-    tokenFor('customer', 'bob'),
-  ]);
+  [staff, alice, bob] = await Promise.all([tokenFor('staff', 'staff-1'), tokenFor('customer', 'alice'), tokenFor('customer', 'bob')]);
 });
 afterAll(() => shop?.stop());
 
 async function registerBook(stock: number, title = `Dune ${randomUUID()}`) {
-  const result = await graphql(shop.url, REGISTER_BOOK, { input: { title, author: 'Frank Herbert', publisher: 'Chilton', stock } }, { token: staff });
+  const result = await graphql(
+    shop.url,
+    REGISTER_BOOK,
+    { input: { title, author: 'Frank Herbert', publisher: 'Chilton', stock } },
+    { token: staff },
+  );
   expect(result.errors).toBeUndefined();
   return result.data!.registerBook as { id: string; title: string; stock: number };
 }
 
-const stockOf = async (title: string) =>
-  (await graphql(shop.url, BOOK_BY_TITLE, { title })).data!.bookByTitle.stock as number;
+const stockOf = async (title: string) => (await graphql(shop.url, BOOK_BY_TITLE, { title })).data!.bookByTitle.stock as number;
 
 const placeOrder = (token: string, input: Record<string, unknown>) => graphql(shop.url, PLACE_ORDER, { input }, { token });
 
@@ -90,9 +90,7 @@ describe('placing an order through the router', () => {
     const accepted = await placeOrder(alice, { title: book.title, quantity: 1, address: 'Somewhere 1' });
     const acceptedId = accepted.data!.placeOrder.id;
     const placed = await eventsInStream(shop, 'OrderPlaced', (events) => events.some((e) => e.orderId === acceptedId));
-    expect(placed.filter((e) => (e.payload as { bookId: string }).bookId === book.id).map((e) => e.orderId)).toEqual([
-      acceptedId,
-    ]);
+    expect(placed.filter((e) => (e.payload as { bookId: string }).bookId === book.id).map((e) => e.orderId)).toEqual([acceptedId]);
   });
 
   it('refuses an unknown title with BOOK_NOT_FOUND', async () => {
@@ -147,7 +145,7 @@ describe('identity', () => {
     expect(errorCodes(result)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
 
-  it('mints a correlation id when the caller sends none, and returns the caller\'s own', async () => {
+  it("mints a correlation id when the caller sends none, and returns the caller's own", async () => {
     const minted = await graphql(shop.url, '{ books(first: 1) { id } }');
     expect(minted.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
     const own = await graphql(shop.url, '{ books(first: 1) { id } }', {}, { headers: { 'x-correlation-id': 'trace-me-42' } });

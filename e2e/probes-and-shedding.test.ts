@@ -45,11 +45,19 @@ describe('probes that mean something', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(statusOf(await probe(healthz))).toBe('timeout');
       // The loop turns again: probes right after a stall longer than the limit still fail…
-      const after = await eventually(() => probe(healthz, 3_000), (answer) => answer !== 'timeout', 10_000);
+      const after = await eventually(
+        () => probe(healthz, 3_000),
+        (answer) => answer !== 'timeout',
+        10_000,
+      );
       expect(after).toMatchObject({ status: 503, body: { status: 'event loop stalled' } });
       expect((after as { body: { stalledMs: number } }).body.stalledMs).toBeGreaterThan(1_000);
       // …until the stall is older than the window (2 s here), with no new one.
-      await eventually(() => probe(healthz), (answer) => answer !== 'timeout' && answer.status === 200, 5_000);
+      await eventually(
+        () => probe(healthz),
+        (answer) => answer !== 'timeout' && answer.status === 200,
+        5_000,
+      );
     } finally {
       await stalling.stop();
     }
@@ -62,13 +70,21 @@ describe('probes that mean something', () => {
     await queryRows(TEST_POSTGRES_URL, `ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
     try {
       await queryRows(TEST_POSTGRES_URL, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [database]);
-      const unready = await eventually(() => probe(readyz, 3_000), (answer) => answer !== 'timeout' && answer.status === 503);
-      expect(unready).toMatchObject({ body: { status: 'unready', checks: expect.arrayContaining([expect.objectContaining({ name: 'database', ok: false })]) } });
+      const unready = await eventually(
+        () => probe(readyz, 3_000),
+        (answer) => answer !== 'timeout' && answer.status === 503,
+      );
+      expect(unready).toMatchObject({
+        body: { status: 'unready', checks: expect.arrayContaining([expect.objectContaining({ name: 'database', ok: false })]) },
+      });
       expect(statusOf(await probe(`${base(shop.urls.book)}/healthz`))).toBe(200);
     } finally {
       await queryRows(TEST_POSTGRES_URL, `ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
     }
-    await eventually(() => probe(readyz, 3_000), (answer) => answer !== 'timeout' && answer.status === 200);
+    await eventually(
+      () => probe(readyz, 3_000),
+      (answer) => answer !== 'timeout' && answer.status === 200,
+    );
   });
 
   it('/readyz stays ready while NATS is away (the outbox holds events) and says so in its body', async () => {
@@ -95,13 +111,28 @@ describe('load shedding at the router', () => {
     try {
       const answered: GraphQLResult[] = [];
       const held = Array.from({ length: 8 }, () =>
-        graphql(shop.url, `{ books { title } }`, {}, { token: alice }).then((answer) => {
+        graphql(
+          shop.url,
+          `
+            {
+              books {
+                title
+              }
+            }
+          `,
+          {},
+          { token: alice },
+        ).then((answer) => {
           answered.push(answer);
           return answer;
         }),
       );
       // The five over alice's share are answered at once; her three admitted ones wait for book.
-      await eventually(async () => answered.length, (count) => count >= 5, 3_000);
+      await eventually(
+        async () => answered.length,
+        (count) => count >= 5,
+        3_000,
+      );
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(answered).toHaveLength(5);
       for (const answer of answered) {
@@ -111,14 +142,49 @@ describe('load shedding at the router', () => {
         expect(answer.errors![0]!.extensions!.retryAfterSeconds).toBe(1);
       }
       // …while bob, whose operations do not touch book, is served.
-      const page = await graphql(shop.url, `{ myPage { orderId } }`, {}, { token: bob });
+      const page = await graphql(
+        shop.url,
+        `
+          {
+            myPage {
+              orderId
+            }
+          }
+        `,
+        {},
+        { token: bob },
+      );
       expect(page.status).toBe(200);
       expect(page.data).toEqual({ myPage: [] });
 
       // The router as a whole: alice's 3 and bob's 3 fill its 6 slots; carol is shed too.
-      const bobsHeld = Array.from({ length: 3 }, () => graphql(shop.url, `{ books { title } }`, {}, { token: bob }));
+      const bobsHeld = Array.from({ length: 3 }, () =>
+        graphql(
+          shop.url,
+          `
+            {
+              books {
+                title
+              }
+            }
+          `,
+          {},
+          { token: bob },
+        ),
+      );
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const carol = await graphql(shop.url, `{ myPage { orderId } }`, {}, { token: await tokenFor('customer', 'carol') });
+      const carol = await graphql(
+        shop.url,
+        `
+          {
+            myPage {
+              orderId
+            }
+          }
+        `,
+        {},
+        { token: await tokenFor('customer', 'carol') },
+      );
       expect(carol.status).toBe(503);
       expect(errorCodes(carol)).toEqual(['SERVICE_UNAVAILABLE']);
 

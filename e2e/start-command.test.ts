@@ -5,7 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { TEST_POSTGRES_URL, createPostgresTestDatabase, errorCodes, eventually, graphql, tokenFor, type TestDatabase } from '@bookshop/testing';
+import {
+  TEST_POSTGRES_URL,
+  createPostgresTestDatabase,
+  errorCodes,
+  eventually,
+  graphql,
+  tokenFor,
+  type TestDatabase,
+} from '@bookshop/testing';
 import { commandLineOf, freePortBlock, processesCarrying, startPorts } from '@bookshop/tools';
 import { afterAll, expect, it } from 'vitest';
 
@@ -88,7 +96,8 @@ it('`pnpm start` starts the whole shop, answers through the router, brings back 
     for (;;) {
       const answer = await fetch(ready).catch(() => undefined);
       if (answer?.ok) break;
-      if (started.shop.exitCode !== null || Date.now() > deadline) throw new Error(`the shop did not become ready:\n${started.output.join('')}`);
+      if (started.shop.exitCode !== null || Date.now() > deadline)
+        throw new Error(`the shop did not become ready:\n${started.output.join('')}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const result = await graphql(`http://127.0.0.1:${started.routerPort}/graphql`, '{ books { id title stock } }');
@@ -106,7 +115,9 @@ it('`pnpm start` starts the whole shop, answers through the router, brings back 
 
     // The subgraphs listen on loopback only: from the machine's other address, only the router answers.
     const { shop: ports } = startPorts(started.routerPort);
-    const address = Object.values(os.networkInterfaces()).flat().find((nic) => nic && nic.family === 'IPv4' && !nic.internal)?.address;
+    const address = Object.values(os.networkInterfaces())
+      .flat()
+      .find((nic) => nic && nic.family === 'IPv4' && !nic.internal)?.address;
     expect(address, 'this machine has a non-loopback IPv4 address to try').toBeDefined();
     expect(await reachable(address!, ports.router)).toBe(true);
     for (const name of ['book', 'order', 'delivery', 'review', 'mypage'] as const) {
@@ -121,8 +132,16 @@ it('`pnpm start` starts the whole shop, answers through the router, brings back 
     expect(killed).toBeDefined();
     process.kill(killed!, 'SIGKILL');
     const said = '[bookshop] book exited (signal SIGKILL); restarting in 1 s';
-    await eventually(async () => started.output.join('').includes(said), (seen) => seen, 30_000);
-    await eventually(async () => (await fetch(`http://127.0.0.1:${ports.book}/readyz`).catch(() => undefined))?.status, (status) => status === 200, 60_000);
+    await eventually(
+      async () => started.output.join('').includes(said),
+      (seen) => seen,
+      30_000,
+    );
+    await eventually(
+      async () => (await fetch(`http://127.0.0.1:${ports.book}/readyz`).catch(() => undefined))?.status,
+      (status) => status === 200,
+      60_000,
+    );
     expect(bookPid()).not.toBe(killed);
     expect((await graphql(url, '{ books { id } }')).data?.books).toHaveLength(1); // the book registered above, through the router
 
@@ -139,9 +158,16 @@ it('SIGTERM while the shop is still starting stops the services already started 
   const started = await pnpmStart();
   try {
     // Caught between the first service's start and the router's: some services run, none is the router.
-    const services = () => processesCarrying(started.marker).map(commandLineOf).filter((line) => line.includes('dist/main.js'));
+    const services = () =>
+      processesCarrying(started.marker)
+        .map(commandLineOf)
+        .filter((line) => line.includes('dist/main.js'));
     // `pnpm start` builds first: on a busy machine that alone can take minutes.
-    await eventually(async () => services(), (lines) => lines.length > 0, 240_000);
+    await eventually(
+      async () => services(),
+      (lines) => lines.length > 0,
+      240_000,
+    );
     expect(services().some((line) => line.includes('router/'))).toBe(false);
   } finally {
     expect(await stopAndCount(started)).toEqual([]);

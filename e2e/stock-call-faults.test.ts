@@ -38,7 +38,10 @@ async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number
 
 /** Stock and orders agree: every copy is either in stock or in a placed order, and nothing is undecided. */
 async function expectLedgerSettled(title: string, initialStock: number) {
-  const ledger = await eventually(() => stockLedger(shop, title), (l) => l.pendingOrders === 0 && l.reservedQuantity === l.placedQuantity);
+  const ledger = await eventually(
+    () => stockLedger(shop, title),
+    (l) => l.pendingOrders === 0 && l.reservedQuantity === l.placedQuantity,
+  );
   expect(ledger.stock + ledger.placedQuantity).toBe(initialStock);
   return ledger;
 }
@@ -55,7 +58,10 @@ describe('the order → book call', () => {
       expect(result.errors![0]!.extensions!.retryAfterSeconds).toBeGreaterThan(0);
       expect(ms).toBeLessThan(1_000);
     }
-    await eventually(async () => shop.logs().join('\n'), (logs) => logs.includes('circuit breaker to book is now open'));
+    await eventually(
+      async () => shop.logs().join('\n'),
+      (logs) => logs.includes('circuit breaker to book is now open'),
+    );
 
     // Compensations of the failed calls end within their own budget; after that nothing may reach book.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -69,9 +75,16 @@ describe('the order → book call', () => {
     expect(proxy.connections).toBe(attemptsBefore);
 
     await shop.restart('book');
-    const placed = await eventually(() => order(book.title), (result) => errorCodes(result).length === 0, 20_000);
+    const placed = await eventually(
+      () => order(book.title),
+      (result) => errorCodes(result).length === 0,
+      20_000,
+    );
     expect(placed.data!.placeOrder.status).toBe('PLACED');
-    await eventually(async () => shop.logs().join('\n'), (logs) => logs.includes('circuit breaker to book is now closed'));
+    await eventually(
+      async () => shop.logs().join('\n'),
+      (logs) => logs.includes('circuit breaker to book is now closed'),
+    );
 
     const ledger = await expectLedgerSettled(book.title, 100);
     expect(ledger.placedOrders).toBe(2);
@@ -90,9 +103,15 @@ describe('the order → book call', () => {
 
     const ledger = await expectLedgerSettled(book.title, 10);
     expect(ledger).toMatchObject({ stock: 10, placedOrders: 0 });
-    const [orderRow] = await queryRows<{ id: string; status: string }>(shop.databases.order.url, `SELECT id, status FROM "Order" WHERE title = $1`, [book.title]);
+    const [orderRow] = await queryRows<{ id: string; status: string }>(
+      shop.databases.order.url,
+      `SELECT id, status FROM "Order" WHERE title = $1`,
+      [book.title],
+    );
     expect(orderRow!.status).toBe('REJECTED');
-    const reservations = await queryRows(shop.databases.book.url, `SELECT status FROM "StockReservation" WHERE "orderId" = $1`, [orderRow!.id]);
+    const reservations = await queryRows(shop.databases.book.url, `SELECT status FROM "StockReservation" WHERE "orderId" = $1`, [
+      orderRow!.id,
+    ]);
     expect(reservations).toEqual([{ status: 'RELEASED' }]);
   });
 });

@@ -41,7 +41,10 @@ describe('replacing a subgraph instance under load', () => {
     const first = { port: Number(new URL(shop.urls.book).port), process: shop.processes.book };
     const second = await startBook();
     proxy.setBackends([{ port: first.port }, { port: second.port }]);
-    await eventually(async () => proxy.routedPorts().length, (count) => count === 2);
+    await eventually(
+      async () => proxy.routedPorts().length,
+      (count) => count === 2,
+    );
     const book = await registerBook(shop, 100_000);
     const alice = await tokenFor('customer', 'alice');
 
@@ -54,7 +57,19 @@ describe('replacing a subgraph instance under load', () => {
         try {
           const result =
             turn % 2 === 0
-              ? await graphql(shop.url, `{ books(first: 5) { title stock } }`, {}, { token: alice, signal: AbortSignal.timeout(10_000) })
+              ? await graphql(
+                  shop.url,
+                  `
+                    {
+                      books(first: 5) {
+                        title
+                        stock
+                      }
+                    }
+                  `,
+                  {},
+                  { token: alice, signal: AbortSignal.timeout(10_000) },
+                )
               : await placeOrder(shop.url, alice, { title: book.title, quantity: 1 }, { timeoutMs: 10_000 });
           if (result.status !== 200 || result.errors) failures.push(result);
           answered += 1;
@@ -71,7 +86,10 @@ describe('replacing a subgraph instance under load', () => {
       const fresh = await startBook();
       instances = [...instances, fresh];
       proxy.setBackends(instances.map(({ port }) => ({ port })));
-      await eventually(async () => proxy.routedPorts(), (ports) => ports.includes(fresh.port));
+      await eventually(
+        async () => proxy.routedPorts(),
+        (ports) => ports.includes(fresh.port),
+      );
       const before = answered;
       await old.process.stop(); // SIGTERM, and wait until it has exited
       expect(answered).toBeGreaterThan(before); // the load really ran through the replacement

@@ -91,4 +91,3 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult
 
 /** The run with the median rate, whose latencies stand for the set. */
 export const medianRun = <R extends { rps: number }>(runs: R[]): R => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
-

@@ -60,7 +60,10 @@ async function withShop<T>(work: (context: BenchContext) => Promise<T>): Promise
 if (only.has('footprint')) {
   const starts = [];
   for (let run = 0; run < Number(values.runs); run++) starts.push((await startToReady()).readyMs);
-  report.footprint = { startToReadyMs: starts, idleRssMb: await withShop(async (context) => (await new Promise((r) => setTimeout(r, 3_000)), residentMemory(context))) };
+  report.footprint = {
+    startToReadyMs: starts,
+    idleRssMb: await withShop(async (context) => (await new Promise((r) => setTimeout(r, 3_000)), residentMemory(context))),
+  };
 }
 if (only.has('router')) report.routerEfficiency = await withShop(routerEfficiency);
 if (only.has('orders')) report.orders = await withShop(orders);

@@ -9,7 +9,8 @@ interface ProfileNode {
   children?: number[];
 }
 type CallFrame = ProfileNode['callFrame'];
-const label = (frame: CallFrame) => `${frame.functionName || '(anonymous)'}  ${frame.url.split('/').slice(-2).join('/')}:${frame.lineNumber}`;
+const label = (frame: CallFrame) =>
+  `${frame.functionName || '(anonymous)'}  ${frame.url.split('/').slice(-2).join('/')}:${frame.lineNumber}`;
 const profile = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as { nodes: ProfileNode[] };
 const rows = Number(process.argv[3] ?? 25);
 const total = profile.nodes.reduce((sum, node) => sum + node.hitCount, 0);
@@ -30,8 +31,14 @@ const show = (title: string, list: Array<[string, number]>) => {
   console.log(`\n${title}`);
   for (const [name, hits] of list) console.log(`${((100 * hits) / total).toFixed(1).padStart(5)}%  ${name}`);
 };
-show('by package', tally((node) => packageOf(node.callFrame.url)));
-show('by function (self)', tally((node) => label(node.callFrame)));
+show(
+  'by package',
+  tally((node) => packageOf(node.callFrame.url)),
+);
+show(
+  'by function (self)',
+  tally((node) => label(node.callFrame)),
+);
 
 // Inclusive time of the project's own functions (each sample counted once per function on its stack).
 const parent = new Map<number, number>();

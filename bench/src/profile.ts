@@ -18,7 +18,9 @@ await prepareTemplates();
 const shop = await startShop({
   env: { LOG_LEVEL: 'error' },
   serviceEnv: { order: { ORDER_MAX_OPEN_PER_CUSTOMER: '1000000' } }, // a profile places thousands of orders per customer
-  nodeArgs: Object.fromEntries(profiled.map((service) => [service, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${service}-${Date.now()}.cpuprofile`]])),
+  nodeArgs: Object.fromEntries(
+    profiled.map((service) => [service, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${service}-${Date.now()}.cpuprofile`]]),
+  ),
 });
 const durationMs = Number(process.env.PROFILE_SECONDS ?? 10) * 1000;
 let result;

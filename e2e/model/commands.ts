@@ -47,6 +47,11 @@ async function fire(action: Action, context: CommandContext): Promise<void> {
       return restockBook(context, context.model.books[action.book]!, action.quantity, log);
     case 'placeOrder':
       return placeOrder(context, action, log);
+    case 'cancelOrder':
+    case 'completeDelivery':
+    case 'cancelAndCompleteAtOnce':
+    case 'writeReview':
+      break; // commands on an order: below, once the order is known
   }
   const order = context.model.orderAt(action.order);
   if (!order) return log('skipped: no order known yet');

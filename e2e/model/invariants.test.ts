@@ -68,7 +68,14 @@ describe('the model test invariants', () => {
 
   it('a rejected order still holding copies breaks the pairing', () => {
     const run = consistentRun();
-    run.state.orders.push({ id: 'rejected', customerId: run.model.customers[1]!, title: 'other', quantity: 1, status: 'REJECTED', idempotencyKey: null });
+    run.state.orders.push({
+      id: 'rejected',
+      customerId: run.model.customers[1]!,
+      title: 'other',
+      quantity: 1,
+      status: 'REJECTED',
+      idempotencyKey: null,
+    });
     run.state.reservations.push({ orderId: 'rejected', quantity: 1, status: 'RESERVED' });
     expect(violated(run)).toEqual([INVARIANTS.orderMatchesShipment]);
   });

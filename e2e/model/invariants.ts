@@ -23,11 +23,13 @@ const HOLDS_COPIES = new Set(['PLACED', 'DELIVERED']);
 
 export const INVARIANTS = {
   stock: 'stock of each book = registered + restocked − copies of its PLACED and DELIVERED orders',
-  orderMatchesShipment: 'every order is (PLACED, PREPARING), (DELIVERED, DELIVERED) or (CANCELLED, CANCELLED); a PENDING/REJECTED order has no shipment and holds no copies',
+  orderMatchesShipment:
+    'every order is (PLACED, PREPARING), (DELIVERED, DELIVERED) or (CANCELLED, CANCELLED); a PENDING/REJECTED order has no shipment and holds no copies',
   reviews: 'reviews only on delivered orders, at most one per order',
   myPage: 'my page agrees with order, delivery and review for every order',
   idempotency: 'one idempotency key (per customer), one order',
-  acknowledged: 'what the shop acknowledged holds: placed orders exist, a cancel answered CANCELLED stays cancelled, a completion answered DELIVERED stays delivered, an accepted review exists',
+  acknowledged:
+    'what the shop acknowledged holds: placed orders exist, a cancel answered CANCELLED stays cancelled, a completion answered DELIVERED stays delivered, an accepted review exists',
 } as const;
 
 export function checkInvariants(model: RunModel, state: ShopState): Violation[] {
@@ -94,7 +96,10 @@ function ordersMatchShipments(state: ShopState): Violation[] {
     const expected = SHIPMENT_OF_VISIBLE_ORDER.get(order.status);
     const actual = shipments.map((shipment) => shipment.status).join(', ') || 'no shipment';
     if (expected ? actual !== expected : actual !== 'no shipment') {
-      violations.push({ invariant: INVARIANTS.orderMatchesShipment, detail: `order ${order.id} is ${order.status}, its shipment: ${actual}` });
+      violations.push({
+        invariant: INVARIANTS.orderMatchesShipment,
+        detail: `order ${order.id} is ${order.status}, its shipment: ${actual}`,
+      });
     }
     const reserved = state.reservations.find((reservation) => reservation.orderId === order.id && reservation.status === 'RESERVED');
     if (!expected && reserved) {
@@ -114,7 +119,10 @@ function reviewsOnlyOnDeliveredOrders(state: ShopState): Violation[] {
     reviewsPerOrder.set(review.orderId, (reviewsPerOrder.get(review.orderId) ?? 0) + 1);
     const order = state.orders.find((row) => row.id === review.orderId);
     if (order?.status !== 'DELIVERED') {
-      violations.push({ invariant: INVARIANTS.reviews, detail: `review ${review.id} is on order ${review.orderId}, which is ${order?.status ?? 'unknown to order'}` });
+      violations.push({
+        invariant: INVARIANTS.reviews,
+        detail: `review ${review.id} is on order ${review.orderId}, which is ${order?.status ?? 'unknown to order'}`,
+      });
     }
   }
   for (const [orderId, count] of reviewsPerOrder) {
@@ -135,7 +143,10 @@ function myPageAgrees(state: ShopState): Violation[] {
     };
     const shown = entry && { orderStatus: entry.orderStatus, deliveryStatus: entry.deliveryStatus, reviewRating: entry.reviewRating };
     if (JSON.stringify(shown) !== JSON.stringify(expected)) {
-      violations.push({ invariant: INVARIANTS.myPage, detail: `order ${order.id}: my page shows ${JSON.stringify(shown ?? 'no entry')}, the contexts say ${JSON.stringify(expected)}` });
+      violations.push({
+        invariant: INVARIANTS.myPage,
+        detail: `order ${order.id}: my page shows ${JSON.stringify(shown ?? 'no entry')}, the contexts say ${JSON.stringify(expected)}`,
+      });
     }
   }
   for (const entry of state.myPage) {
@@ -150,7 +161,8 @@ function myPageAgrees(state: ShopState): Violation[] {
 function oneOrderPerIdempotencyKey(model: RunModel, state: ShopState): Violation[] {
   const violations: Violation[] = [];
   for (const [key, ids] of model.answersByKey) {
-    if (ids.size > 1) violations.push({ invariant: INVARIANTS.idempotency, detail: `key ${key} was answered with orders ${[...ids].join(', ')}` });
+    if (ids.size > 1)
+      violations.push({ invariant: INVARIANTS.idempotency, detail: `key ${key} was answered with orders ${[...ids].join(', ')}` });
   }
   const rowsPerKey = new Map<string, string[]>();
   for (const order of state.orders.filter((row) => row.idempotencyKey !== null)) {
@@ -170,12 +182,18 @@ function acknowledgedOutcomesHold(model: RunModel, state: ShopState): Violation[
     const order = state.orders.find((row) => row.id === known.id);
     const shipment = state.deliveries.find((delivery) => delivery.orderId === known.id);
     if (!isVisible(order?.status)) fail(`order ${known.id} was placed, but is ${order?.status ?? 'missing'}`);
-    if (known.cancelAcknowledged && known.deliveryAcknowledged) fail(`order ${known.id}: both its cancel (CANCELLED) and its delivery (DELIVERED) were acknowledged`);
-    if (known.cancelAcknowledged && order?.status !== 'CANCELLED') fail(`order ${known.id} was acknowledged CANCELLED, but is ${order?.status}`);
-    if (known.deliveryAcknowledged && shipment?.status !== 'DELIVERED') fail(`the shipment of order ${known.id} was acknowledged DELIVERED, but is ${shipment?.status ?? 'missing'}`);
+    if (known.cancelAcknowledged && known.deliveryAcknowledged)
+      fail(`order ${known.id}: both its cancel (CANCELLED) and its delivery (DELIVERED) were acknowledged`);
+    if (known.cancelAcknowledged && order?.status !== 'CANCELLED')
+      fail(`order ${known.id} was acknowledged CANCELLED, but is ${order?.status}`);
+    if (known.deliveryAcknowledged && shipment?.status !== 'DELIVERED')
+      fail(`the shipment of order ${known.id} was acknowledged DELIVERED, but is ${shipment?.status ?? 'missing'}`);
     if (known.reviewAcknowledged !== null) {
       const review = state.reviews.find((row) => row.orderId === known.id);
-      if (review?.rating !== known.reviewAcknowledged) fail(`order ${known.id}: a ${known.reviewAcknowledged}★ review was accepted, the review context holds ${review ? `${review.rating}★` : 'none'}`);
+      if (review?.rating !== known.reviewAcknowledged)
+        fail(
+          `order ${known.id}: a ${known.reviewAcknowledged}★ review was accepted, the review context holds ${review ? `${review.rating}★` : 'none'}`,
+        );
     }
   }
   return violations;

@@ -48,9 +48,12 @@ async function readQuietness(shop: TestShop, customers: string[]): Promise<Quiet
       [customers],
     ),
   ]);
-  const [review] = sqliteRows<{ count: number }>(shop.databases.review.url, `SELECT count(*) AS count FROM OutboxEvent WHERE sentAt IS NULL`);
+  const [review] = sqliteRows<{ count: number }>(
+    shop.databases.review.url,
+    `SELECT count(*) AS count FROM OutboxEvent WHERE sentAt IS NULL`,
+  );
   const consumers: Quietness['consumers'] = {};
-  for await (const info of await shop.events.jsm.consumers.list(shop.events.stream)) {
+  for await (const info of shop.events.jsm.consumers.list(shop.events.stream)) {
     consumers[info.name] = { pending: info.num_pending, unacknowledged: info.num_ack_pending };
   }
   return {

@@ -48,7 +48,12 @@ export class ShopDriver {
 
   placeOrder(customer: string, input: { title: string; quantity: number; idempotencyKey: string | null }) {
     return this.send<{ placeOrder: { id: string; status: string } }>(['customer', customer], PLACE_ORDER, {
-      input: { title: input.title, quantity: input.quantity, address: '1 Model Street', ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}) },
+      input: {
+        title: input.title,
+        quantity: input.quantity,
+        address: '1 Model Street',
+        ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+      },
     });
   }
 
@@ -58,7 +63,11 @@ export class ShopDriver {
 
   /** The shipment of an order, as staff sees it (a courier reaches orders only through shipments). */
   async shipmentOf(orderId: string): Promise<{ id: string; status: string } | null> {
-    const outcome = await this.send<{ order: { delivery: { id: string; status: string } | null } | null }>(['staff', 'model-staff'], SHIPMENT_OF_ORDER, { id: orderId });
+    const outcome = await this.send<{ order: { delivery: { id: string; status: string } | null } | null }>(
+      ['staff', 'model-staff'],
+      SHIPMENT_OF_ORDER,
+      { id: orderId },
+    );
     return outcome.kind === 'ok' ? (outcome.value.order?.delivery ?? null) : null;
   }
 
@@ -82,7 +91,10 @@ export class ShopDriver {
     let result: GraphQLResult<T>;
     try {
       const token = caller ? await this.token(...caller) : undefined;
-      result = await graphql<T>(this.url, query, variables, { ...(token ? { token } : {}), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      result = await graphql<T>(this.url, query, variables, {
+        ...(token ? { token } : {}),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
     } catch (error) {
       return { kind: 'unknown', reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
     }

@@ -8,12 +8,42 @@ import type { TestShop } from '../support/shop.js';
  * the model, never through a cache.
  */
 
-export interface BookRow { id: string; title: string; stock: number }
-export interface OrderRow { id: string; customerId: string; title: string; quantity: number; status: string; idempotencyKey: string | null }
-export interface ReservationRow { orderId: string; quantity: number; status: string }
-export interface DeliveryRow { id: string; orderId: string; status: string }
-export interface ReviewRow { id: string; orderId: string; customerId: string; rating: number }
-export interface MyPageRow { orderId: string; customerId: string; orderStatus: string; deliveryStatus: string | null; reviewRating: number | null }
+export interface BookRow {
+  id: string;
+  title: string;
+  stock: number;
+}
+export interface OrderRow {
+  id: string;
+  customerId: string;
+  title: string;
+  quantity: number;
+  status: string;
+  idempotencyKey: string | null;
+}
+export interface ReservationRow {
+  orderId: string;
+  quantity: number;
+  status: string;
+}
+export interface DeliveryRow {
+  id: string;
+  orderId: string;
+  status: string;
+}
+export interface ReviewRow {
+  id: string;
+  orderId: string;
+  customerId: string;
+  rating: number;
+}
+export interface MyPageRow {
+  orderId: string;
+  customerId: string;
+  orderStatus: string;
+  deliveryStatus: string | null;
+  reviewRating: number | null;
+}
 
 export interface ShopState {
   books: BookRow[];
@@ -40,7 +70,9 @@ const placeholders = (values: unknown[]) => values.map(() => '?').join(', ');
 export async function readShopState(shop: TestShop, run: { customers: string[]; titles: string[] }): Promise<ShopState> {
   const { databases } = shop;
   const [books, orders] = await Promise.all([
-    queryRows<BookRow & Record<string, unknown>>(databases.book.url, `SELECT id::text, title, stock FROM "Book" WHERE title = ANY($1)`, [run.titles]),
+    queryRows<BookRow & Record<string, unknown>>(databases.book.url, `SELECT id::text, title, stock FROM "Book" WHERE title = ANY($1)`, [
+      run.titles,
+    ]),
     queryRows<OrderRow & Record<string, unknown>>(
       databases.order.url,
       `SELECT id::text, "customerId", title, quantity, status::text, "idempotencyKey" FROM "Order" WHERE "customerId" = ANY($1)`,

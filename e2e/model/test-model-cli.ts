@@ -26,5 +26,8 @@ for (let i = 0; i < args.length; i++) {
 
 console.log(`model-based test: ${settings.MODEL_RUNS} runs per group, seed ${settings.MODEL_SEED}`);
 // pnpm puts the workspace's node_modules/.bin on PATH, so `vitest` is the repository's own.
-const vitest = spawn('vitest', ['run', 'e2e/model', ...vitestArgs], { stdio: 'inherit', env: { ...process.env, ...settings, E2E_MODE: 'dist' } });
+const vitest = spawn('vitest', ['run', 'e2e/model', ...vitestArgs], {
+  stdio: 'inherit',
+  env: { ...process.env, ...settings, E2E_MODE: 'dist' },
+});
 vitest.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -24,10 +24,15 @@ export function placeOrder(
   input: { title: string; quantity: number; address?: string; idempotencyKey?: string },
   options: { timeoutMs?: number } = {},
 ): Promise<GraphQLResult> {
-  return graphql(url, PLACE_ORDER, { input: { address: '1 Test Street', ...input } }, {
-    token,
-    ...(options.timeoutMs ? { signal: AbortSignal.timeout(options.timeoutMs) } : {}),
-  });
+  return graphql(
+    url,
+    PLACE_ORDER,
+    { input: { address: '1 Test Street', ...input } },
+    {
+      token,
+      ...(options.timeoutMs ? { signal: AbortSignal.timeout(options.timeoutMs) } : {}),
+    },
+  );
 }
 
 export interface StockLedger {
@@ -42,7 +47,9 @@ export interface StockLedger {
 
 /** Book's and order's own records for one title, read from their databases. */
 export async function stockLedger(shop: TestShop, title: string): Promise<StockLedger> {
-  const [book] = await queryRows<{ id: string; stock: number }>(shop.databases.book.url, `SELECT id, stock FROM "Book" WHERE title = $1`, [title]);
+  const [book] = await queryRows<{ id: string; stock: number }>(shop.databases.book.url, `SELECT id, stock FROM "Book" WHERE title = $1`, [
+    title,
+  ]);
   const [reserved] = await queryRows<{ quantity: number }>(
     shop.databases.book.url,
     `SELECT COALESCE(SUM(quantity), 0)::int AS quantity FROM "StockReservation" WHERE "bookId" = $1 AND status = 'RESERVED'`,

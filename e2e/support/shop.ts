@@ -28,7 +28,12 @@ export interface TestShop extends RunningShop {
  * on its own fresh database (PostgreSQL and SQLite) — sharing nothing with other tests.
  */
 export async function startShop(
-  options: { env?: NodeJS.ProcessEnv; serviceEnv?: ShopLayout['serviceEnv']; nodeArgs?: ShopLayout['nodeArgs']; privateNats?: boolean } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    serviceEnv?: ShopLayout['serviceEnv'];
+    nodeArgs?: ShopLayout['nodeArgs'];
+    privateNats?: boolean;
+  } = {},
 ): Promise<TestShop> {
   const databases: Record<ServiceName, TestDatabase> = {
     book: await createPostgresTestDatabase('book'),

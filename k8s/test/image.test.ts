@@ -36,7 +36,10 @@ describe('the Dockerfile', () => {
 
   it('copies only what exists in the repository, and leaves build output and secrets out of the context', () => {
     for (const copy of steps.filter((step) => step.keyword === 'COPY' && !step.args.includes('--from'))) {
-      const sources = copy.args.split(/\s+/).filter((arg) => !arg.startsWith('--')).slice(0, -1);
+      const sources = copy.args
+        .split(/\s+/)
+        .filter((arg) => !arg.startsWith('--'))
+        .slice(0, -1);
       for (const source of sources) expect({ source, exists: existsSync(path.join(REPO_DIR, source)) }).toEqual({ source, exists: true });
     }
     const ignored = readFileSync(`${REPO_DIR}/.dockerignore`, 'utf8').split('\n');
@@ -82,7 +85,7 @@ describe('the Dockerfile', () => {
 /** The services' images: every package the pipeline ships except the migrations image. */
 const SERVICE_PACKAGES = IMAGE_PACKAGES.filter((pkg) => pkg !== 'prisma');
 /** The database a service owns, which the migrations image prepares; the router owns none. */
-const contextOf = (pkg: string): Context | undefined => (CONTEXTS as readonly string[]).includes(pkg) ? (pkg as Context) : undefined;
+const contextOf = (pkg: string): Context | undefined => ((CONTEXTS as readonly string[]).includes(pkg) ? (pkg as Context) : undefined);
 
 /** The migrations committed for a context: one folder each. */
 const committedMigrationCount = (context: Context) =>
@@ -191,44 +194,48 @@ describe("each image's contents, assembled as the Dockerfile does (pnpm deploy -
 
   // Concurrent: each waits for its deploy, then its server starts while later deploys still run.
   const serviceTest = { timeout: 180_000 }; // from the start, with its deploy queued behind the others'
-  it.concurrent.for(SERVICE_PACKAGES)('%s: deployed with production dependencies only, on its migrated database, gets ready', serviceTest, async (pkg, { expect }) => {
-    const dir = await deploys.get(pkg)!;
-    expect.soft({ pkg, buildTools: buildToolsIn(dir) }).toEqual({ pkg, buildTools: [] }); // soft: the run below is checked too
+  it.concurrent.for(SERVICE_PACKAGES)(
+    '%s: deployed with production dependencies only, on its migrated database, gets ready',
+    serviceTest,
+    async (pkg, { expect }) => {
+      const dir = await deploys.get(pkg)!;
+      expect.soft({ pkg, buildTools: buildToolsIn(dir) }).toEqual({ pkg, buildTools: [] }); // soft: the run below is checked too
 
-    const context = contextOf(pkg);
-    const databaseEnv: Record<string, string> = {};
-    if (context) {
-      const url = await migratedDatabase(context);
-      if (isPostgresContext(context)) expect(await countRows(url, '_prisma_migrations')).toBe(committedMigrationCount(context));
-      databaseEnv[`${context.toUpperCase()}_DATABASE_URL`] = url;
-    }
-    const port = await freePort();
-    const output: string[] = [];
-    const child = spawnManaged({
-      name: `the ${pkg} image`,
-      command: process.execPath,
-      args: ['dist/main.js'],
-      cwd: dir,
-      // What the image's environment gives it, and no more: nothing of this shell's leaks in.
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        PORT: String(port),
-        NATS_URL: events.url,
-        // A production secret (32+ characters) and the keys: the router's and order's own, everyone's trust.
-        ...testCredentialEnv(pkg, 'the-image-test-secret-of-at-least-32-characters'),
-        EVENT_PREFIX: events.prefix,
-        EVENT_STREAM: events.stream,
-        ...databaseEnv,
-      },
-      onLine: (line) => output.push(line),
-    });
-    try {
-      await waitUntilReady(`http://127.0.0.1:${port}/readyz`, child, 60_000); // rejects if it dies first
-    } catch (error) {
-      throw new Error(`${(error as Error).message}; it printed:\n${output.join('\n')}`);
-    } finally {
-      await child.stop();
-    }
-  });
+      const context = contextOf(pkg);
+      const databaseEnv: Record<string, string> = {};
+      if (context) {
+        const url = await migratedDatabase(context);
+        if (isPostgresContext(context)) expect(await countRows(url, '_prisma_migrations')).toBe(committedMigrationCount(context));
+        databaseEnv[`${context.toUpperCase()}_DATABASE_URL`] = url;
+      }
+      const port = await freePort();
+      const output: string[] = [];
+      const child = spawnManaged({
+        name: `the ${pkg} image`,
+        command: process.execPath,
+        args: ['dist/main.js'],
+        cwd: dir,
+        // What the image's environment gives it, and no more: nothing of this shell's leaks in.
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: 'production',
+          PORT: String(port),
+          NATS_URL: events.url,
+          // A production secret (32+ characters) and the keys: the router's and order's own, everyone's trust.
+          ...testCredentialEnv(pkg, 'the-image-test-secret-of-at-least-32-characters'),
+          EVENT_PREFIX: events.prefix,
+          EVENT_STREAM: events.stream,
+          ...databaseEnv,
+        },
+        onLine: (line) => output.push(line),
+      });
+      try {
+        await waitUntilReady(`http://127.0.0.1:${port}/readyz`, child, 60_000); // rejects if it dies first
+      } catch (error) {
+        throw new Error(`${(error as Error).message}; it printed:\n${output.join('\n')}`);
+      } finally {
+        await child.stop();
+      }
+    },
+  );
 });

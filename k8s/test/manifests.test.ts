@@ -66,10 +66,14 @@ function externalSecret(objects: K8sObject[], overlay: Overlay, name: string, ke
   const cluster = ofKind(objects, 'Cluster').find((c) => `${c.metadata.name}-app` === name);
   if (cluster && key === 'uri') return `postgresql://app:secret@${cluster.metadata.name}-rw:5432/app`;
   if (overlay === 'prod' && name === 'bookshop-jwt' && key === 'JWT_SECRET') return 'a-secret-made-outside-the-repository';
-  if (overlay === 'prod' && name === 'bookshop-nats' && [...EVENT_CONTEXTS, 'admin'].includes(key)) return `${key}-nats-password-made-outside-the-repository`;
-  if (overlay === 'prod' && name === 'bookshop-router-key' && key === 'SERVICE_SIGNING_KEY') return testCredentialEnv('router').SERVICE_SIGNING_KEY;
-  if (overlay === 'prod' && name === 'bookshop-order-key' && key === 'SERVICE_SIGNING_KEY') return testCredentialEnv('order').SERVICE_SIGNING_KEY;
-  if (overlay === 'prod' && name === 'bookshop-service-trust' && key === 'SERVICE_TRUSTED_KEYS') return testCredentialEnv('book').SERVICE_TRUSTED_KEYS;
+  if (overlay === 'prod' && name === 'bookshop-nats' && [...EVENT_CONTEXTS, 'admin'].includes(key))
+    return `${key}-nats-password-made-outside-the-repository`;
+  if (overlay === 'prod' && name === 'bookshop-router-key' && key === 'SERVICE_SIGNING_KEY')
+    return testCredentialEnv('router').SERVICE_SIGNING_KEY;
+  if (overlay === 'prod' && name === 'bookshop-order-key' && key === 'SERVICE_SIGNING_KEY')
+    return testCredentialEnv('order').SERVICE_SIGNING_KEY;
+  if (overlay === 'prod' && name === 'bookshop-service-trust' && key === 'SERVICE_TRUSTED_KEYS')
+    return testCredentialEnv('book').SERVICE_TRUSTED_KEYS;
   return undefined;
 }
 
@@ -92,8 +96,12 @@ function resolveEnv(objects: K8sObject[], overlay: Overlay, workload: K8sObject,
     } else if (from.secretKeyRef) {
       const { name, key } = from.secretKeyRef;
       const secret = named(objects, 'Secret', name);
-      const value = secret?.data?.[key] !== undefined ? Buffer.from(secret.data[key], 'base64').toString('utf8') : externalSecret(objects, overlay, name, key);
-      if (value === undefined) throw new Error(`${container.name}: ${variable.name} names Secret ${name} key ${key}, which nothing provides`);
+      const value =
+        secret?.data?.[key] !== undefined
+          ? Buffer.from(secret.data[key], 'base64').toString('utf8')
+          : externalSecret(objects, overlay, name, key);
+      if (value === undefined)
+        throw new Error(`${container.name}: ${variable.name} names Secret ${name} key ${key}, which nothing provides`);
       env[variable.name] = value;
     } else if (from.fieldRef?.fieldPath === 'metadata.name') {
       env[variable.name] = `${workload.metadata.name}-0`;
@@ -160,26 +168,46 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       expect({ name, database: isLocal(databaseUrl) }).toEqual({ name, database: false });
       if (databaseUrl.startsWith('file:')) {
         // SQLite: the file is on the pod's volume, not on its read-only root filesystem.
-        expect(container!.volumeMounts!.some((mount) => databaseUrl.startsWith(`file:${mount.mountPath}/`) && mount.mountPath !== '/tmp')).toBe(true);
+        expect(
+          container!.volumeMounts!.some((mount) => databaseUrl.startsWith(`file:${mount.mountPath}/`) && mount.mountPath !== '/tmp'),
+        ).toBe(true);
       }
       if (name === 'order') {
         // order calls book (stock) and delivery (stopping a shipment) by their Services.
         const { bookUrl, deliveryUrl } = config as ReturnType<typeof orderConfig>;
-        for (const [callee, url] of [['book', bookUrl], ['delivery', deliveryUrl]] as const) {
+        for (const [callee, url] of [
+          ['book', bookUrl],
+          ['delivery', deliveryUrl],
+        ] as const) {
           const service = serviceOfUrl(objects, url);
-          expect({ callee, reached: selects(service?.spec.selector, podLabels(named(objects, 'Deployment', callee)!)) }).toEqual({ callee, reached: true });
+          expect({ callee, reached: selects(service?.spec.selector, podLabels(named(objects, 'Deployment', callee)!)) }).toEqual({
+            callee,
+            reached: true,
+          });
         }
       }
     }
   });
 
-  it("gives only the router and order a signing key, each its own, and every subgraph the public keys of both", () => {
+  it('gives only the router and order a signing key, each its own, and every subgraph the public keys of both', () => {
     const envs = Object.fromEntries(shopWorkloads.map((w) => [w.metadata.name, resolveEnv(objects, overlay, w, containersOf(w)[0]!)]));
-    const kidOf = (env: NodeJS.ProcessEnv) => (env.SERVICE_SIGNING_KEY ? (JSON.parse(env.SERVICE_SIGNING_KEY) as { kid: string }).kid.split('.')[0] : null);
-    expect(Object.fromEntries(SERVICES.map((name) => [name, kidOf(envs[name]!)]))).toEqual({ router: 'router', order: 'order', book: null, delivery: null, review: null, mypage: null });
+    const kidOf = (env: NodeJS.ProcessEnv) =>
+      env.SERVICE_SIGNING_KEY ? (JSON.parse(env.SERVICE_SIGNING_KEY) as { kid: string }).kid.split('.')[0] : null;
+    expect(Object.fromEntries(SERVICES.map((name) => [name, kidOf(envs[name]!)]))).toEqual({
+      router: 'router',
+      order: 'order',
+      book: null,
+      delivery: null,
+      review: null,
+      mypage: null,
+    });
     for (const name of SERVICES.filter((s) => s !== 'router')) {
-      const trusted = (JSON.parse(envs[name]!.SERVICE_TRUSTED_KEYS ?? '[]') as Array<{ kid: string; d?: string }>);
-      expect({ name, owners: trusted.map((key) => key.kid.split('.')[0]).sort(), privateParts: trusted.filter((key) => key.d).length }).toEqual({ name, owners: ['order', 'router'], privateParts: 0 });
+      const trusted = JSON.parse(envs[name]!.SERVICE_TRUSTED_KEYS ?? '[]') as Array<{ kid: string; d?: string }>;
+      expect({
+        name,
+        owners: trusted.map((key) => key.kid.split('.')[0]).sort(),
+        privateParts: trusted.filter((key) => key.d).length,
+      }).toEqual({ name, owners: ['order', 'router'], privateParts: 0 });
     }
   });
 
@@ -221,11 +249,19 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       const preStopSeconds = Number(container!.lifecycle?.preStop?.exec?.command?.[1]);
       const drainSeconds = Number(env.SHUTDOWN_GRACE_MS) / 1000;
       expect({ name, preStop: preStopSeconds > 0, drain: drainSeconds > 0 }).toEqual({ name, preStop: true, drain: true });
-      expect({ name, graceLongerThanDrain: pod.terminationGracePeriodSeconds > preStopSeconds + drainSeconds }).toEqual({ name, graceLongerThanDrain: true });
+      expect({ name, graceLongerThanDrain: pod.terminationGracePeriodSeconds > preStopSeconds + drainSeconds }).toEqual({
+        name,
+        graceLongerThanDrain: true,
+      });
       if (name === 'review') {
         // SQLite on a ReadWriteOnce volume: one replica, replaced (not rolled).
         expect({ replicas: workload.spec.replicas, strategy: workload.spec.strategy.type }).toEqual({ replicas: 1, strategy: 'Recreate' });
-        expect(pod.volumes.some((volume: any) => volume.persistentVolumeClaim && named(objects, 'PersistentVolumeClaim', volume.persistentVolumeClaim.claimName))).toBe(true);
+        expect(
+          pod.volumes.some(
+            (volume: any) =>
+              volume.persistentVolumeClaim && named(objects, 'PersistentVolumeClaim', volume.persistentVolumeClaim.claimName),
+          ),
+        ).toBe(true);
       } else if (workload.kind === 'StatefulSet') {
         expect(workload.spec.volumeClaimTemplates.length).toBeGreaterThan(0);
       } else {
@@ -239,9 +275,19 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       const pod = workload.spec.template.spec;
       for (const container of [...containersOf(workload), ...initContainersOf(workload)]) {
         const id = `${workload.metadata.name}/${container.name}`;
-        expect({ id, runAsNonRoot: pod.securityContext?.runAsNonRoot ?? container.securityContext?.runAsNonRoot }).toEqual({ id, runAsNonRoot: true });
-        expect({ id, readOnlyRootFilesystem: container.securityContext?.readOnlyRootFilesystem }).toEqual({ id, readOnlyRootFilesystem: true });
-        expect({ id, cpu: !!container.resources?.requests?.cpu, memory: !!container.resources?.limits?.memory }).toEqual({ id, cpu: true, memory: true });
+        expect({ id, runAsNonRoot: pod.securityContext?.runAsNonRoot ?? container.securityContext?.runAsNonRoot }).toEqual({
+          id,
+          runAsNonRoot: true,
+        });
+        expect({ id, readOnlyRootFilesystem: container.securityContext?.readOnlyRootFilesystem }).toEqual({
+          id,
+          readOnlyRootFilesystem: true,
+        });
+        expect({ id, cpu: !!container.resources?.requests?.cpu, memory: !!container.resources?.limits?.memory }).toEqual({
+          id,
+          cpu: true,
+          memory: true,
+        });
       }
     }
   });
@@ -283,9 +329,14 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
   it('lets subgraphs be reached only from the router (book and delivery also from order), and each database only from its owner', () => {
     const policies = ofKind(objects, 'NetworkPolicy');
     const podsOf = [...workloads(objects).map(podLabels), ...cnpgPodLabels(objects)];
-    expect(policies.some((p) => Object.keys(p.spec.podSelector).length === 0 && p.spec.policyTypes.includes('Ingress') && !p.spec.ingress)).toBe(true);
+    expect(
+      policies.some((p) => Object.keys(p.spec.podSelector).length === 0 && p.spec.policyTypes.includes('Ingress') && !p.spec.ingress),
+    ).toBe(true);
     for (const policy of policies.filter((p) => p.spec.podSelector.matchLabels)) {
-      expect({ policy: policy.metadata.name, selects: podsOf.some((labels) => selects(policy.spec.podSelector.matchLabels, labels)) }).toEqual({
+      expect({
+        policy: policy.metadata.name,
+        selects: podsOf.some((labels) => selects(policy.spec.podSelector.matchLabels, labels)),
+      }).toEqual({
         policy: policy.metadata.name,
         selects: true,
       });
@@ -296,7 +347,9 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
         .filter((p) => selects(p.spec.podSelector.matchLabels, target))
         .flatMap((p) => p.spec.ingress ?? [])
         .flatMap((rule: any) => rule.from ?? [])
-        .flatMap((peer: any) => (peer.podSelector ? workloads(objects).filter((w) => selects(peer.podSelector.matchLabels, podLabels(w))) : []))
+        .flatMap((peer: any) =>
+          peer.podSelector ? workloads(objects).filter((w) => selects(peer.podSelector.matchLabels, podLabels(w))) : [],
+        )
         .map((w) => w.metadata.name);
     for (const subgraph of CONTEXTS) {
       const workload = workloads(objects).find((w) => w.metadata.name === subgraph)!;
@@ -307,7 +360,10 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     }
     for (const labels of cnpgPodLabels(objects)) {
       const owner = labels['cnpg.io/cluster'].replace(/-db$/, '');
-      expect({ database: labels['cnpg.io/cluster'], callers: [...new Set(allowedCallers(labels))] }).toEqual({ database: labels['cnpg.io/cluster'], callers: [owner] });
+      expect({ database: labels['cnpg.io/cluster'], callers: [...new Set(allowedCallers(labels))] }).toEqual({
+        database: labels['cnpg.io/cluster'],
+        callers: [owner],
+      });
     }
   });
 
@@ -335,10 +391,17 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       const workload = shopWorkloads.find((w) => w.metadata.name === context)!;
       const [container] = containersOf(workload);
       const password = container!.env!.find((variable) => variable.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef;
-      expect({ context, password: { name: password?.name.replace(/-[a-z0-9]{10}$/, ''), key: password?.key } }).toEqual({ context, password: { name: 'bookshop-nats', key: context } });
+      expect({ context, password: { name: password?.name.replace(/-[a-z0-9]{10}$/, ''), key: password?.key } }).toEqual({
+        context,
+        password: { name: 'bookshop-nats', key: context },
+      });
       const env = resolveEnv(objects, overlay, workload, container!);
       // The server reads the same password, from the same Secret, for the user of that name.
-      expect({ context, user: env.NATS_USER, password: env.NATS_PASSWORD }).toEqual({ context, user: context, password: natsEnv[`${context.toUpperCase()}_PASSWORD`] });
+      expect({ context, user: env.NATS_USER, password: env.NATS_PASSWORD }).toEqual({
+        context,
+        user: context,
+        password: natsEnv[`${context.toUpperCase()}_PASSWORD`],
+      });
       expect(env.NATS_PASSWORD).toBeTruthy();
       expect(files['auth.conf']).toContain(`user: "${context}"\n      password: $${context.toUpperCase()}_PASSWORD\n`);
     }
@@ -347,10 +410,17 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     expect(users.map((user) => user.slice(0, user.indexOf('"')))).toEqual([...EVENT_CONTEXTS, 'admin']);
     for (const user of users.slice(0, EVENT_CONTEXTS.length)) {
       const context = user.slice(0, user.indexOf('"')) as EventContext;
-      const publish = [...user.slice(user.indexOf('publish:'), user.indexOf('subscribe:')).matchAll(/"([^"]+)"/g)].map((match) => match[1]!);
-      const events = publish.filter((subject) => subject.startsWith(`${settings.EVENT_PREFIX}.`) && !subject.startsWith(`${settings.EVENT_PREFIX}.deadletter.`));
+      const publish = [...user.slice(user.indexOf('publish:'), user.indexOf('subscribe:')).matchAll(/"([^"]+)"/g)].map(
+        (match) => match[1]!,
+      );
+      const events = publish.filter(
+        (subject) => subject.startsWith(`${settings.EVENT_PREFIX}.`) && !subject.startsWith(`${settings.EVENT_PREFIX}.deadletter.`),
+      );
       expect({ context, events }).toEqual({ context, events: context === 'mypage' ? [] : [`${settings.EVENT_PREFIX}.${context}.>`] });
-      expect({ context, wide: publish.filter((subject) => /^(>|\$JS\.API\.>|\$JS\.>|_INBOX\.>|\*\..*)$/.test(subject) || subject.includes('STREAM.UPDATE')) }).toEqual({ context, wide: [] });
+      expect({
+        context,
+        wide: publish.filter((subject) => /^(>|\$JS\.API\.>|\$JS\.>|_INBOX\.>|\*\..*)$/.test(subject) || subject.includes('STREAM.UPDATE')),
+      }).toEqual({ context, wide: [] });
     }
     // Exactly what permissions.ts writes for this prefix and stream, with a durable for every my page pod.
     const mypage = named(objects, 'StatefulSet', 'mypage')!;
@@ -360,37 +430,45 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       natsAuthorizationConfig({
         prefix: settings.EVENT_PREFIX!,
         stream: settings.EVENT_STREAM!,
-        passwords: Object.fromEntries(EVENT_CONTEXTS.map((context) => [context, { env: `${context.toUpperCase()}_PASSWORD` }])) as Record<EventContext, { env: string }>,
+        passwords: Object.fromEntries(EVENT_CONTEXTS.map((context) => [context, { env: `${context.toUpperCase()}_PASSWORD` }])) as Record<
+          EventContext,
+          { env: string }
+        >,
         durables: { mypage: allowedPods },
         admin: { user: 'admin', password: { env: 'ADMIN_PASSWORD' } },
       }),
     );
   });
 
-  it(overlay === 'prod' ? 'speaks TLS to NATS: the servers present the certificate from nats-tls, the services require TLS and trust its CA' : 'speaks plain TCP to NATS in development', () => {
-    const settings = ofKind(objects, 'ConfigMap').find((c) => c.metadata.name.startsWith('bookshop-config'))!.data!;
-    const files = named(objects, 'ConfigMap', 'nats-config')!.data!;
-    expect(files['nats.conf']).toContain('include ./tls.conf');
-    if (overlay !== 'prod') {
-      expect(settings.NATS_URL).toMatch(/^nats:\/\//);
-      return;
-    }
-    expect(settings.NATS_URL).toMatch(/^tls:\/\//);
-    expect(files['tls.conf']).toMatch(/tls \{[^}]*cert_file: \/etc\/nats-tls\/tls\.crt/);
-    expect(files['cluster-tls.conf']).toMatch(/tls \{[^}]*ca_file: \/etc\/nats-tls\/ca\.crt/);
-    const mountedSecret = (workload: K8sObject, container: Container, file: string) => {
-      const mount = container.volumeMounts?.find((m) => file.startsWith(`${m.mountPath}/`));
-      return workload.spec.template.spec.volumes.find((volume: any) => volume.name === mount?.name)?.secret?.secretName;
-    };
-    const nats = named(objects, 'StatefulSet', 'nats')!;
-    expect(mountedSecret(nats, containersOf(nats)[0]!, '/etc/nats-tls/tls.crt')).toBe('nats-tls');
-    for (const context of EVENT_CONTEXTS) {
-      const workload = shopWorkloads.find((w) => w.metadata.name === context)!;
-      const [container] = containersOf(workload);
-      const ca = resolveEnv(objects, overlay, workload, container!).NODE_EXTRA_CA_CERTS;
-      expect({ context, ca: ca && mountedSecret(workload, container!, ca) }).toEqual({ context, ca: 'nats-tls' });
-    }
-  });
+  it(
+    overlay === 'prod'
+      ? 'speaks TLS to NATS: the servers present the certificate from nats-tls, the services require TLS and trust its CA'
+      : 'speaks plain TCP to NATS in development',
+    () => {
+      const settings = ofKind(objects, 'ConfigMap').find((c) => c.metadata.name.startsWith('bookshop-config'))!.data!;
+      const files = named(objects, 'ConfigMap', 'nats-config')!.data!;
+      expect(files['nats.conf']).toContain('include ./tls.conf');
+      if (overlay !== 'prod') {
+        expect(settings.NATS_URL).toMatch(/^nats:\/\//);
+        return;
+      }
+      expect(settings.NATS_URL).toMatch(/^tls:\/\//);
+      expect(files['tls.conf']).toMatch(/tls \{[^}]*cert_file: \/etc\/nats-tls\/tls\.crt/);
+      expect(files['cluster-tls.conf']).toMatch(/tls \{[^}]*ca_file: \/etc\/nats-tls\/ca\.crt/);
+      const mountedSecret = (workload: K8sObject, container: Container, file: string) => {
+        const mount = container.volumeMounts?.find((m) => file.startsWith(`${m.mountPath}/`));
+        return workload.spec.template.spec.volumes.find((volume: any) => volume.name === mount?.name)?.secret?.secretName;
+      };
+      const nats = named(objects, 'StatefulSet', 'nats')!;
+      expect(mountedSecret(nats, containersOf(nats)[0]!, '/etc/nats-tls/tls.crt')).toBe('nats-tls');
+      for (const context of EVENT_CONTEXTS) {
+        const workload = shopWorkloads.find((w) => w.metadata.name === context)!;
+        const [container] = containersOf(workload);
+        const ca = resolveEnv(objects, overlay, workload, container!).NODE_EXTRA_CA_CERTS;
+        expect({ context, ca: ca && mountedSecret(workload, container!, ca) }).toEqual({ context, ca: 'nats-tls' });
+      }
+    },
+  );
 
   it('exposes only the router, through an Ingress that keeps WebSocket connections open', () => {
     const [ingress, ...others] = ofKind(objects, 'Ingress');

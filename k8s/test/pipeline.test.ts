@@ -5,7 +5,10 @@ import { REPO_DIR, render } from './render.js';
 
 const workflow = parse(readFileSync(`${REPO_DIR}/.github/workflows/ci.yml`, 'utf8'));
 const steps = (job: string): Array<{ run?: string; uses?: string; with?: Record<string, string> }> => workflow.jobs[job].steps;
-const runs = (job: string) => steps(job).map((step) => step.run ?? '').join('\n');
+const runs = (job: string) =>
+  steps(job)
+    .map((step) => step.run ?? '')
+    .join('\n');
 const prodWorkloads = render('prod').filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
 
 describe('the delivery pipeline (.github/workflows/ci.yml)', () => {
@@ -35,7 +38,9 @@ describe('the delivery pipeline (.github/workflows/ci.yml)', () => {
     const prod = parse(readFileSync(`${REPO_DIR}/k8s/overlays/prod/kustomization.yaml`, 'utf8'));
     const setImage = /for service in ([\w ]+); do\s+kustomize edit set image "bookshop\/\$\{service\}=/.exec(script);
     expect(setImage).not.toBeNull();
-    expect(new Set(setImage![1]!.trim().split(/\s+/))).toEqual(new Set(prod.images.map((image: { name: string }) => image.name.split('/')[1])));
+    expect(new Set(setImage![1]!.trim().split(/\s+/))).toEqual(
+      new Set(prod.images.map((image: { name: string }) => image.name.split('/')[1])),
+    );
     expect(script).toContain('kubectl apply -k k8s/overlays/prod');
     const workloads = prodWorkloads
       .filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] !== 'broker')

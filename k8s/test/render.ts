@@ -20,14 +20,20 @@ export interface K8sObject {
 export function render(overlay: Overlay): K8sObject[] {
   let output: string;
   try {
-    output = execFileSync('kubectl', ['kustomize', `${K8S_DIR}/overlays/${overlay}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    output = execFileSync('kubectl', ['kustomize', `${K8S_DIR}/overlays/${overlay}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new Error('kubectl is needed to render the manifests: apt-get install kubernetes-client (or any kubectl ≥ 1.20)');
     }
     throw error;
   }
-  return parseAllDocuments(output).map((document) => document.toJS() as K8sObject).filter(Boolean).map(unwrapSecretData);
+  return parseAllDocuments(output)
+    .map((document) => document.toJS() as K8sObject)
+    .filter(Boolean)
+    .map(unwrapSecretData);
 }
 
 /**
@@ -36,5 +42,8 @@ export function render(overlay: Overlay): K8sObject[] {
  */
 function unwrapSecretData(object: K8sObject): K8sObject {
   if (object.kind !== 'Secret' || !object.data) return object;
-  return { ...object, data: Object.fromEntries(Object.entries(object.data as Record<string, string>).map(([key, value]) => [key, value.replace(/\n/g, '')])) };
+  return {
+    ...object,
+    data: Object.fromEntries(Object.entries(object.data as Record<string, string>).map(([key, value]) => [key, value.replace(/\n/g, '')])),
+  };
 }

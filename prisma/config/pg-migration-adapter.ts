@@ -31,8 +31,7 @@ function reportNameColumnsAsText<T>(queryable: T): T {
   };
   const startTransaction = target.startTransaction?.bind(target);
   if (startTransaction) {
-    target.startTransaction = async (isolationLevel) =>
-      reportNameColumnsAsText(await startTransaction(isolationLevel));
+    target.startTransaction = async (isolationLevel) => reportNameColumnsAsText(await startTransaction(isolationLevel));
   }
   return queryable;
 }

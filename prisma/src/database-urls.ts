@@ -10,10 +10,7 @@ import { databaseUrl } from './postgres-admin.js';
 export const DEFAULT_POSTGRES_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 export function postgresDatabaseUrl(context: PostgresContext, env: NodeJS.ProcessEnv = process.env): string {
-  return (
-    env[`${context.toUpperCase()}_DATABASE_URL`] ??
-    databaseUrl(env.POSTGRES_URL ?? DEFAULT_POSTGRES_URL, `bookshop_${context}`)
-  );
+  return env[`${context.toUpperCase()}_DATABASE_URL`] ?? databaseUrl(env.POSTGRES_URL ?? DEFAULT_POSTGRES_URL, `bookshop_${context}`);
 }
 
 export function sqliteDatabaseUrl(context: SqliteContext, env: NodeJS.ProcessEnv = process.env): string {

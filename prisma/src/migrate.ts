@@ -86,15 +86,18 @@ function migrateSqlite(context: Context, databaseUrl: string): void {
   const db = new Database(databaseUrl.replace(/^file:/, ''));
   try {
     db.exec(HISTORY_TABLE.sqlite);
-    const history = (db.prepare(HISTORY).all() as Array<Omit<AppliedMigration, 'finished' | 'rolledBack'> & { finished: number; rolledBack: number }>).map(
-      (row) => ({ ...row, finished: Boolean(row.finished), rolledBack: Boolean(row.rolledBack) }),
-    );
+    const history = (
+      db.prepare(HISTORY).all() as Array<Omit<AppliedMigration, 'finished' | 'rolledBack'> & { finished: number; rolledBack: number }>
+    ).map((row) => ({ ...row, finished: Boolean(row.finished), rolledBack: Boolean(row.rolledBack) }));
     for (const migration of pendingMigrations(context, history)) {
       // As Prisma does: the script runs outside a transaction (its PRAGMA foreign_keys=OFF around a
       // table rebuild only works there), and the history row says whether it finished.
       const id = randomUUID();
       db.prepare(`INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at) VALUES (?, ?, ?, ?)`).run(
-        id, migration.checksum, migration.name, prismaTimestamp(),
+        id,
+        migration.checksum,
+        migration.name,
+        prismaTimestamp(),
       );
       try {
         db.exec(migration.sql);

@@ -28,11 +28,7 @@ export async function databaseExists(serverUrl: string, database: string): Promi
 }
 
 /** Creates `database` on the server unless it exists; returns its URL. */
-export async function ensureDatabase(
-  serverUrl: string,
-  database: string,
-  options: { template?: string } = {},
-): Promise<string> {
+export async function ensureDatabase(serverUrl: string, database: string, options: { template?: string } = {}): Promise<string> {
   await withAdminClient(serverUrl, async (client) => {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (exists.rowCount === 1) return;
@@ -48,9 +44,7 @@ export async function ensureDatabase(
 }
 
 export async function dropDatabase(serverUrl: string, database: string): Promise<void> {
-  await withAdminClient(serverUrl, (client) =>
-    client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(database)} WITH (FORCE)`),
-  );
+  await withAdminClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(database)} WITH (FORCE)`));
 }
 
 export { databaseUrl };

@@ -22,4 +22,3 @@ export function composeSupergraph(): string {
   }
   return result.supergraphSdl;
 }
-

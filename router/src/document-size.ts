@@ -22,7 +22,10 @@ function hasMoreTokensThan(query: string, maxTokens: number): boolean {
  * pass in native code), then its tokens (lexed only up to the limit). Apollo Server offers no
  * parse options (graphql-js's `maxTokens`), so this runs on the text, for HTTP and WebSocket.
  */
-export function refuseOversizedDocument(query: string, limits: Pick<OperationLimits, 'maxTokens' | 'maxDocumentBytes'>): GraphQLError | undefined {
+export function refuseOversizedDocument(
+  query: string,
+  limits: Pick<OperationLimits, 'maxTokens' | 'maxDocumentBytes'>,
+): GraphQLError | undefined {
   const bytes = Buffer.byteLength(query, 'utf8');
   if (bytes > limits.maxDocumentBytes) {
     return edgeRefusal(

@@ -9,7 +9,12 @@ export type EdgeRefusalCode = Extract<ErrorCode, 'OPERATION_TOO_COMPLEX' | 'OPER
  * and the runtime's formatError (HTTP and WebSocket alike) answers the original's code instead.
  * `details` reach the client as extensions beside the code.
  */
-export function edgeRefusal(code: EdgeRefusalCode, message: string, details: Record<string, unknown> = {}, nodes?: readonly ASTNode[]): GraphQLError {
+export function edgeRefusal(
+  code: EdgeRefusalCode,
+  message: string,
+  details: Record<string, unknown> = {},
+  nodes?: readonly ASTNode[],
+): GraphQLError {
   return new GraphQLError(message, {
     ...(nodes ? { nodes } : {}),
     originalError: new DomainError(code, message, details),

@@ -47,11 +47,16 @@ export function versionedPrimary(operation: string, schema: GraphQLSchema): Vers
 
   const withIdentity: FieldNode = {
     ...root,
-    selectionSet: { ...root.selectionSet, selections: [...root.selectionSet.selections, aliased(KEY_FIELD, KEY_ALIAS), aliased(VERSION_FIELD, VERSION_ALIAS)] },
+    selectionSet: {
+      ...root.selectionSet,
+      selections: [...root.selectionSet.selections, aliased(KEY_FIELD, KEY_ALIAS), aliased(VERSION_FIELD, VERSION_ALIAS)],
+    },
   };
   const augmented: DocumentNode = {
     ...document,
-    definitions: document.definitions.map((d) => (d === definition ? { ...definition, selectionSet: { ...definition.selectionSet, selections: [withIdentity] } } : d)),
+    definitions: document.definitions.map((d) =>
+      d === definition ? { ...definition, selectionSet: { ...definition.selectionSet, selections: [withIdentity] } } : d,
+    ),
   };
   const responseName = root.alias?.value ?? root.name.value;
   return {

@@ -52,9 +52,16 @@ export class PropagatingDataSource extends RemoteGraphQLDataSource<ServiceContex
  * overridden at run time. The router sets no cache policy, so subgraphs' Cache-Control headers
  * are not parsed.
  */
-export function subgraphDataSource(subgraph: { name: string; url?: string | undefined }, upstream: SubgraphUpstream): PropagatingDataSource {
+export function subgraphDataSource(
+  subgraph: { name: string; url?: string | undefined },
+  upstream: SubgraphUpstream,
+): PropagatingDataSource {
   const url = upstream.urlOverrides[subgraph.name] ?? subgraph.url;
-  return new PropagatingDataSource(subgraph.name, upstream.credential, { ...(url ? { url } : {}), fetcher: upstream.fetcher, honorSubgraphCacheControlHeader: false });
+  return new PropagatingDataSource(subgraph.name, upstream.credential, {
+    ...(url ? { url } : {}),
+    fetcher: upstream.fetcher,
+    honorSubgraphCacheControlHeader: false,
+  });
 }
 
 /** How the router reaches its subgraphs: where (URL overrides), through which pool, with which credential. */

@@ -34,10 +34,15 @@ describe('operation limits', () => {
   it('refuse more aliases than ROUTER_MAX_ALIASES, counting a fragment as often as it is spread', () => {
     const aliased = (count: number) => Array.from({ length: count }, (_, i) => `b${i}: book(id: "${i}") { id }`).join(' ');
     expect(refusals(`{ books(first: 1) { ${Array.from({ length: 30 }, (_, i) => `t${i}: title`).join(' ')} } }`)).toEqual([]);
-    expect(refusals(`{ books(first: 1) { ...Titles ...Titles } } fragment Titles on Book { ${Array.from({ length: 16 }, (_, i) => `t${i}: title`).join(' ')} }`)).toEqual([
-      expect.objectContaining({ message: 'The operation has 32 aliases; the limit (ROUTER_MAX_ALIASES) is 30.' }),
+    expect(
+      refusals(
+        `{ books(first: 1) { ...Titles ...Titles } } fragment Titles on Book { ${Array.from({ length: 16 }, (_, i) => `t${i}: title`).join(' ')} }`,
+      ),
+    ).toEqual([expect.objectContaining({ message: 'The operation has 32 aliases; the limit (ROUTER_MAX_ALIASES) is 30.' })]);
+    expect(refusals(`{ books(first: 1) { id } ${aliased(40)} }`).map((refusal) => refusal.extensions?.limit)).toEqual([
+      'ROUTER_MAX_ALIASES',
+      'ROUTER_MAX_ROOT_FIELDS',
     ]);
-    expect(refusals(`{ books(first: 1) { id } ${aliased(40)} }`).map((refusal) => refusal.extensions?.limit)).toEqual(['ROUTER_MAX_ALIASES', 'ROUTER_MAX_ROOT_FIELDS']);
   });
 
   it('refuse more root fields than ROUTER_MAX_ROOT_FIELDS; a field asked twice is one', () => {
@@ -57,12 +62,17 @@ describe('operation limits', () => {
     expect(costOf('{ books { title reviews { rating } } }')).toBe(50 * 201);
     expect(costOf('query($n: Int) { books(first: $n) { title reviews { rating } } }')).toBe(200 * 201);
     expect(costOf('{ books(first: 100000) { reviews { rating } } }')).toBe(200 * 201);
-    expect(costOf('{ books(first: 200) { reviews { book { reviews { book { title } } } } } }')).toBe(200 * (1 + 200 * (1 + 1 + 200 * (1 + 1))));
+    expect(costOf('{ books(first: 200) { reviews { book { reviews { book { title } } } } } }')).toBe(
+      200 * (1 + 200 * (1 + 1 + 200 * (1 + 1))),
+    );
   });
 
   it('measure every fragment once: a document of fragments spreading each other twice over is refused at once', () => {
     const levels = 40;
-    const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i} on Book { ${i + 1 < levels ? `...F${i + 1} x${i}: reviews { book { ...F${i + 1} } }` : 'id'} }`).join('\n');
+    const fragments = Array.from(
+      { length: levels },
+      (_, i) => `fragment F${i} on Book { ${i + 1 < levels ? `...F${i + 1} x${i}: reviews { book { ...F${i + 1} } }` : 'id'} }`,
+    ).join('\n');
     const started = performance.now();
     const found = refusals(`{ books(first: 1) { ...F0 } }\n${fragments}`);
     expect(performance.now() - started).toBeLessThan(1_000); // 2^40 spreads, if each were walked
@@ -81,7 +91,9 @@ describe('document size, before parsing', () => {
       `The operation is ${big.length} bytes long; the limit (ROUTER_MAX_DOCUMENT_BYTES) is 32768.`,
     );
     const manyTokens = `{ ${'__typename '.repeat(2_000)} }`; // 2,002 tokens in 22 KB
-    expect(refuseOversizedDocument(manyTokens, DEFAULT_OPERATION_LIMITS)?.message).toBe('The operation has more than 2000 tokens; the limit (ROUTER_MAX_TOKENS) is 2000.');
+    expect(refuseOversizedDocument(manyTokens, DEFAULT_OPERATION_LIMITS)?.message).toBe(
+      'The operation has more than 2000 tokens; the limit (ROUTER_MAX_TOKENS) is 2000.',
+    );
     expect(refuseOversizedDocument(`{ ${'__typename '.repeat(1_998)} }`, DEFAULT_OPERATION_LIMITS)).toBeUndefined();
     expect(refuseOversizedDocument('{ "unterminated', DEFAULT_OPERATION_LIMITS)).toBeUndefined(); // the parser's to answer
   });

@@ -38,7 +38,9 @@ function registeredOperation(fileName: string, text: string, schema: GraphQLSche
 /** The manifest the router enforces, from router/operations/*.graphql (sorted, so it is reproducible). */
 export function buildPersistedOperationsManifest(supergraphSdl = loadSupergraph(), dir = OPERATIONS_DIR): PersistedOperationsManifest {
   const schema = apiSchemaOf(supergraphSdl);
-  const files = readdirSync(dir).filter((name) => name.endsWith('.graphql')).sort();
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith('.graphql'))
+    .sort();
   const operations = files.map((name) => registeredOperation(name, readFileSync(new URL(name, dir), 'utf8'), schema));
   return { format: 'apollo-persisted-query-manifest', version: 1, operations };
 }

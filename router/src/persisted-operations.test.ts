@@ -16,7 +16,23 @@ it('the manifest registers every operation of the public API, each by the sha256
   const registered = new PersistedOperations(manifest);
   const rootFields = manifest.operations.map((operation) => /\{\s*(\w+)/.exec(operation.body)?.[1]).sort();
   expect(rootFields).toEqual(
-    ['book', 'bookByTitle', 'books', 'cancelOrder', 'completeDelivery', 'deliveries', 'myPage', 'myPageUpdated', 'order', 'orderStatusChanged', 'placeOrder', 'registerBook', 'restockBook', 'review', 'writeReview'].sort(),
+    [
+      'book',
+      'bookByTitle',
+      'books',
+      'cancelOrder',
+      'completeDelivery',
+      'deliveries',
+      'myPage',
+      'myPageUpdated',
+      'order',
+      'orderStatusChanged',
+      'placeOrder',
+      'registerBook',
+      'restockBook',
+      'review',
+      'writeReview',
+    ].sort(),
   );
   for (const operation of manifest.operations) {
     expect(operation.id).toBe(operationId(operation.body));
@@ -36,10 +52,19 @@ function operationsFolder(files: Record<string, string>): URL {
 
 it('an operation the router would refuse cannot be registered: unknown fields, over a limit, or misnamed', () => {
   const register = (files: Record<string, string>) => () => buildPersistedOperationsManifest(loadSupergraph(), operationsFolder(files));
-  expect(register({ 'Stock.graphql': 'query Stock { stockReservation(orderId: "1") { quantity } }' })).toThrow(/Stock.graphql: Cannot query field "stockReservation"/);
-  expect(register({ 'Greedy.graphql': 'query Greedy { books(first: 200) { reviews { book { reviews { id } } } } }' })).toThrow(/ROUTER_MAX_COST/);
+  expect(register({ 'Stock.graphql': 'query Stock { stockReservation(orderId: "1") { quantity } }' })).toThrow(
+    /Stock.graphql: Cannot query field "stockReservation"/,
+  );
+  expect(register({ 'Greedy.graphql': 'query Greedy { books(first: 200) { reviews { book { reviews { id } } } } }' })).toThrow(
+    /ROUTER_MAX_COST/,
+  );
   expect(register({ 'Books.graphql': 'query Catalogue { books { id } }' })).toThrow(/must hold exactly one operation, named Books/);
   expect(register({ 'Books.graphql': 'query Books { books { id } }' })().operations).toEqual([
-    { id: operationId('query Books {\n  books {\n    id\n  }\n}'), name: 'Books', type: 'query', body: 'query Books {\n  books {\n    id\n  }\n}' },
+    {
+      id: operationId('query Books {\n  books {\n    id\n  }\n}'),
+      name: 'Books',
+      type: 'query',
+      body: 'query Books {\n  books {\n    id\n  }\n}',
+    },
   ]);
 });

@@ -57,5 +57,5 @@ export class PersistedOperations {
 export const notRegistered = (): GraphQLError =>
   edgeRefusal(
     'OPERATION_NOT_ALLOWED',
-    'Only the shop\'s registered operations run here (ROUTER_PERSISTED_OPERATIONS=enforce): send the exact text of one, or its sha256Hash as extensions.persistedQuery.',
+    "Only the shop's registered operations run here (ROUTER_PERSISTED_OPERATIONS=enforce): send the exact text of one, or its sha256Hash as extensions.persistedQuery.",
   );

@@ -1,5 +1,8 @@
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from '@apollo/server/plugin/landingPage/default';
 import { serviceCredential, startGraphQLService, type RunningService } from '@bookshop/runtime';
 import type { RouterConfig } from './config.js';
 import { routerEdge } from './edge.js';
@@ -31,8 +34,16 @@ export async function startRouter(config: RouterConfig, supergraphSdl = loadSupe
     shutdownGraceMs: config.shutdownGraceMs,
     shutdownDelayMs: config.shutdownDelayMs,
     liveness: config.liveness,
-    shedding: { maxInFlight: config.maxInFlight, maxInFlightPerClient: config.maxInFlightPerClient, trustForwardedFor: config.trustForwardedFor },
-    subscriptions: { ...subscriptions, maxSocketsPerCaller: config.maxSocketsPerCaller, maxSubscriptionsPerCaller: config.maxSubscriptionsPerCaller },
+    shedding: {
+      maxInFlight: config.maxInFlight,
+      maxInFlightPerClient: config.maxInFlightPerClient,
+      trustForwardedFor: config.trustForwardedFor,
+    },
+    subscriptions: {
+      ...subscriptions,
+      maxSocketsPerCaller: config.maxSocketsPerCaller,
+      maxSubscriptionsPerCaller: config.maxSubscriptionsPerCaller,
+    },
     edge,
     // Upstream feeds open and subscribers on them: both zero once every subscriber has left.
     healthInfo: () => ({ subscriptionFeeds: subscriptions.feeds.size, subscribers: subscriptions.feeds.listeners }),

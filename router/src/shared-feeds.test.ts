@@ -141,7 +141,11 @@ describe('shared feeds when things go wrong', () => {
     upstream.emit(1, 'a');
     upstream.emit(1, 'b');
     upstream.emit(2, 'a');
-    expect([await nextWithin(first), await nextWithin(first), await nextWithin(first)]).toEqual([entry('a', 1), entry('b', 1), entry('a', 2)]);
+    expect([await nextWithin(first), await nextWithin(first), await nextWithin(first)]).toEqual([
+      entry('a', 1),
+      entry('b', 1),
+      entry('a', 2),
+    ]);
     await tick();
 
     const late = feeds.join('customer alice', upstream.source);
@@ -174,7 +178,11 @@ describe('shared feeds when things go wrong', () => {
     expect(seen).toEqual([entry('a', 1), entry('a', 2), entry('b', 1), entry('a', 3), entry('b', 2)]);
     expect(await nextWithin(subscriber, 200)).toBe('nothing');
     // The source may ask before it resolves an event, to spare the subgraphs work nobody gets.
-    expect([isNew!({ key: 'a', version: 3 }), isNew!({ key: 'a', version: 4 }), isNew!({ key: 'c', version: 1 })]).toEqual([false, true, true]);
+    expect([isNew!({ key: 'a', version: 3 }), isNew!({ key: 'a', version: 4 }), isNew!({ key: 'c', version: 1 })]).toEqual([
+      false,
+      true,
+      true,
+    ]);
   });
 
   it('a reader too slow for its queue is ended with SubscriberTooSlow (its socket is closed with 1013) and released at once', async () => {

@@ -2,7 +2,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { once } from 'node:events';
 import { composeServices } from '@apollo/composition';
-import { ServiceTrust, SubscriberTooSlow, credentialEnv, trustedKeysOf, signToken, startGraphQLService, startSubgraph, type RunningService } from '@bookshop/runtime';
+import {
+  ServiceTrust,
+  SubscriberTooSlow,
+  credentialEnv,
+  trustedKeysOf,
+  signToken,
+  startGraphQLService,
+  startSubgraph,
+  type RunningService,
+} from '@bookshop/runtime';
 import { TEST_CREDENTIALS, TEST_JWT_SECRET } from '@bookshop/testing';
 import { buildSchema, parse } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
@@ -87,7 +96,16 @@ function entriesSubgraph() {
       for (const listener of listeners) listener({ orderId, version });
     },
     start: async (port = 0) => {
-      service = await startSubgraph({ name: 'entries', port, typeDefs, resolvers: resolvers as never, jwtSecret: { secrets: [secret], maxAgeSeconds: 40 * 86_400 }, serviceTrust, subscriptions: true, shutdownGraceMs: 200 });
+      service = await startSubgraph({
+        name: 'entries',
+        port,
+        typeDefs,
+        resolvers: resolvers as never,
+        jwtSecret: { secrets: [secret], maxAgeSeconds: 40 * 86_400 },
+        serviceTrust,
+        subscriptions: true,
+        shutdownGraceMs: 200,
+      });
       return service;
     },
     stop: () => service!.stop(),
@@ -133,20 +151,26 @@ beforeAll(async () => {
     { name: 'orders', url: frozen.url, typeDefs: frozen.typeDefs },
   ]);
   if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join('\n'));
-  const config = routerConfig({ ...credentialEnv(TEST_CREDENTIALS, 'router'), JWT_MAX_AGE_SECONDS: String(40 * 86_400), ROUTER_PORT: '0', ROUTER_SUBGRAPH_TIMEOUT_MS: String(TIMEOUT_MS), SHUTDOWN_GRACE_MS: '500' });
+  const config = routerConfig({
+    ...credentialEnv(TEST_CREDENTIALS, 'router'),
+    JWT_MAX_AGE_SECONDS: String(40 * 86_400),
+    ROUTER_PORT: '0',
+    ROUTER_SUBGRAPH_TIMEOUT_MS: String(TIMEOUT_MS),
+    SHUTDOWN_GRACE_MS: '500',
+  });
   router = await startRouter(config, composed.supergraphSdl);
   entries.publish('a', 1);
   entries.publish('b', 1);
 });
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
+  await Promise.all(clients.map(async (client) => client.dispose())); // dispose answers void or a promise
   await router?.stop();
   await entries.stop();
   frozen?.close();
 });
 afterEach(async () => {
   // Whatever a test did, nothing stays subscribed upstream once its clients are gone.
-  await Promise.all(clients.splice(0).map((client) => client.dispose()));
+  await Promise.all(clients.splice(0).map(async (client) => client.dispose())); // dispose answers void or a promise
   await until(() => entries.counts.active === 0);
 });
 
@@ -167,11 +191,14 @@ function socketOf(token: string) {
   clients.push(client);
   const subscribe = (query: string) => {
     const seen = { results: [] as Array<{ data?: any; errors?: any[] }>, completed: false };
-    const unsubscribe = client.subscribe({ query }, {
-      next: (result) => void seen.results.push(result as never),
-      error: (error) => void seen.results.push({ errors: Array.isArray(error) ? error : [error] }),
-      complete: () => void (seen.completed = true),
-    });
+    const unsubscribe = client.subscribe(
+      { query },
+      {
+        next: (result) => void seen.results.push(result as never),
+        error: (error) => void seen.results.push({ errors: Array.isArray(error) ? error : [error] }),
+        complete: () => void (seen.completed = true),
+      },
+    );
     return Object.assign(seen, { unsubscribe });
   };
   return { client, closes, subscribe };
@@ -179,28 +206,31 @@ function socketOf(token: string) {
 
 const ENTRIES = 'subscription { entries { orderId version } }';
 
-describe('the router\'s live feeds', () => {
-  it.each(['complete', 'close', 'TCP reset', 'token expiry'] as const)('a subscriber that leaves by %s leaves no upstream subscription behind', async (how) => {
-    const token = await customerToken(how === 'token expiry' ? '2s' : '1h');
-    let leave: () => unknown;
-    if (how === 'TCP reset') {
-      const socket = new WebSocket(wsUrl(), 'graphql-transport-ws');
-      await once(socket, 'open');
-      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
-      await once(socket, 'message'); // connection_ack
-      socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: ENTRIES } }));
-      await once(socket, 'message');
-      leave = () => socket.terminate();
-    } else {
-      const socket = socketOf(token);
-      const watch = socket.subscribe(ENTRIES);
-      await until(() => watch.results.length >= 2);
-      leave = how === 'complete' ? watch.unsubscribe : how === 'close' ? () => socket.client.dispose() : () => {};
-    }
-    expect(entries.counts.active).toBe(1);
-    await leave();
-    await until(() => entries.counts.active === 0, 6_000);
-  });
+describe("the router's live feeds", () => {
+  it.each(['complete', 'close', 'TCP reset', 'token expiry'] as const)(
+    'a subscriber that leaves by %s leaves no upstream subscription behind',
+    async (how) => {
+      const token = await customerToken(how === 'token expiry' ? '2s' : '1h');
+      let leave: () => unknown;
+      if (how === 'TCP reset') {
+        const socket = new WebSocket(wsUrl(), 'graphql-transport-ws');
+        await once(socket, 'open');
+        socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+        await once(socket, 'message'); // connection_ack
+        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: ENTRIES } }));
+        await once(socket, 'message');
+        leave = () => socket.terminate();
+      } else {
+        const socket = socketOf(token);
+        const watch = socket.subscribe(ENTRIES);
+        await until(() => watch.results.length >= 2);
+        leave = how === 'complete' ? watch.unsubscribe : how === 'close' ? () => socket.client.dispose() : () => {};
+      }
+      expect(entries.counts.active).toBe(1);
+      await leave();
+      await until(() => entries.counts.active === 0, 6_000);
+    },
+  );
 
   it('subscribers that leave and join while the subgraph is away: no socket is cut, nothing leaks, and nothing comes twice when it is back', async () => {
     const token = await customerToken();
@@ -241,7 +271,7 @@ describe('the router\'s live feeds', () => {
     expect(watch.results.flatMap((result) => result.errors ?? []).map((error) => error.extensions?.code)).toEqual(['BAD_REQUEST']);
   });
 
-  it('keeps a socket open for a token that expires in 30 days (past setTimeout\'s 24.8; this router allows 40-day tokens)', async () => {
+  it("keeps a socket open for a token that expires in 30 days (past setTimeout's 24.8; this router allows 40-day tokens)", async () => {
     const socket = socketOf(await customerToken('30d'));
     const watch = socket.subscribe(ENTRIES);
     await sleep(1_000);
@@ -273,13 +303,22 @@ describe('a subgraph that never answers', () => {
       body: JSON.stringify({ query: '{ entries { orderId order { note } } }' }),
     }).then((response) => response.json() as Promise<{ data: unknown; errors: Array<{ extensions: unknown }> }>);
     expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + 2_000);
-    expect(query.errors.map((error) => error.extensions)).toEqual([expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', serviceName: 'orders' })]);
-    expect(query.data).toEqual({ entries: expect.arrayContaining([{ orderId: 'a', order: { note: null } }, { orderId: 'b', order: { note: null } }]) });
+    expect(query.errors.map((error) => error.extensions)).toEqual([
+      expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', serviceName: 'orders' }),
+    ]);
+    expect(query.data).toEqual({
+      entries: expect.arrayContaining([
+        { orderId: 'a', order: { note: null } },
+        { orderId: 'b', order: { note: null } },
+      ]),
+    });
 
     const watch = socketOf(await customerToken()).subscribe('subscription { entries { orderId version order { note } } }');
     await until(() => watch.results.length >= 2, TIMEOUT_MS * 2 + 3_000);
     for (const result of watch.results) {
-      expect(result.errors?.map((error) => error.extensions)).toEqual([expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', serviceName: 'orders' })]);
+      expect(result.errors?.map((error) => error.extensions)).toEqual([
+        expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', serviceName: 'orders' }),
+      ]);
       expect(result.data.entries).toMatchObject({ order: { note: null } });
     }
     expect(watch.completed).toBe(false); // the subscription goes on
@@ -305,10 +344,18 @@ describe('the socket rules of the runtime', () => {
       },
     });
     try {
-      const socket = createClient({ url: service.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${await customerToken()}` } });
+      const socket = createClient({
+        url: service.url.replace('http', 'ws'),
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        connectionParams: { authorization: `Bearer ${await customerToken()}` },
+      });
       const closed = new Promise<number>((resolve) => socket.on('closed', (event) => resolve((event as { code: number }).code)));
       const seen: { completed?: boolean; failed?: unknown } = {};
-      socket.subscribe({ query: 'subscription { x }' }, { next: () => {}, error: (error) => (seen.failed = error), complete: () => (seen.completed = true) });
+      socket.subscribe(
+        { query: 'subscription { x }' },
+        { next: () => {}, error: (error) => (seen.failed = error), complete: () => (seen.completed = true) },
+      );
       expect(await closed).toBe(1013);
       await socket.dispose();
     } finally {

@@ -16,7 +16,9 @@ interface PlannedSubscription {
 
 /** Whatever a library hands over as an error becomes a GraphQLError (formatted, coded, at the edge). */
 const asGraphQLError = (error: unknown): GraphQLError =>
-  error instanceof GraphQLError ? error : new GraphQLError(error instanceof Error ? error.message : String(error), { originalError: error instanceof Error ? error : null });
+  error instanceof GraphQLError
+    ? error
+    : new GraphQLError(error instanceof Error ? error.message : String(error), { originalError: error instanceof Error ? error : null });
 
 /**
  * Federated subscriptions, which @apollo/gateway does not execute: the router plans the operation
@@ -33,7 +35,10 @@ export function createSubscriptionExecutor(supergraphSdl: string, upstreamOf: Su
   const supergraphSchema = supergraph.schema.toGraphQLJSSchema();
   const planner = new QueryPlanner(supergraph);
   const dataSources: Record<string, PropagatingDataSource> = Object.fromEntries(
-    supergraph.subgraphs().values().map((subgraph) => [subgraph.name, subgraphDataSource(subgraph, upstreamOf)]),
+    supergraph
+      .subgraphs()
+      .values()
+      .map((subgraph) => [subgraph.name, subgraphDataSource(subgraph, upstreamOf)]),
   );
   const feeds = new SharedFeeds();
 
@@ -45,7 +50,12 @@ export function createSubscriptionExecutor(supergraphSdl: string, upstreamOf: Su
       if (plans.size >= 1_000) plans.delete(plans.keys().next().value!);
       const operation = operationFromDocument(apiSchema, args.document, operationName ? { operationName } : {});
       const node = planner.buildQueryPlan(operation).node;
-      plans.set(key, node?.kind === 'Subscription' ? { primary: node.primary, rest: node.rest, upstream: versionedPrimary(node.primary.operation, supergraphSchema) } : undefined);
+      plans.set(
+        key,
+        node?.kind === 'Subscription'
+          ? { primary: node.primary, rest: node.rest, upstream: versionedPrimary(node.primary.operation, supergraphSchema) }
+          : undefined,
+      );
     }
     return plans.get(key);
   };
@@ -54,13 +64,18 @@ export function createSubscriptionExecutor(supergraphSdl: string, upstreamOf: Su
     const operationName = args.operationName ?? undefined;
     const source = args.document.loc?.source.body ?? print(args.document);
     const planned = planOf(source, args, operationName);
-    if (!planned) return { errors: [new GraphQLError('Only subscriptions are served over this socket.', { extensions: { code: 'BAD_REQUEST' } })] };
+    if (!planned)
+      return { errors: [new GraphQLError('Only subscriptions are served over this socket.', { extensions: { code: 'BAD_REQUEST' } })] };
     const context = args.contextValue as ServiceContext;
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
     // The same operation, variables and token: the same results, so one upstream feed for all.
     const key = JSON.stringify([source, operationName ?? null, variables, context.request.authorization ?? null]);
     return feeds.join(key, (isNew) => {
-      const operationContext = buildOperationContext({ schema, operationDocument: args.document, ...(operationName ? { operationName } : {}) });
+      const operationContext = buildOperationContext({
+        schema,
+        operationDocument: args.document,
+        ...(operationName ? { operationName } : {}),
+      });
       return follow(planned, context, variables, operationContext, isNew);
     });
   }
@@ -72,7 +87,9 @@ export function createSubscriptionExecutor(supergraphSdl: string, upstreamOf: Su
     operationContext: ReturnType<typeof buildOperationContext>,
     isNew: IsNew,
   ): FeedSource {
-    const primaryVariables = Object.fromEntries((primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]));
+    const primaryVariables = Object.fromEntries(
+      (primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]),
+    );
     const plan: QueryPlan = { kind: 'QueryPlan', node: rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary };
     const subscription = openUpstream({
       url: dataSources[primary.serviceName]!.url!.replace(/^http/, 'ws'),
@@ -96,7 +113,8 @@ export function createSubscriptionExecutor(supergraphSdl: string, upstreamOf: Su
     }
 
     async function resolve(event: UpstreamEvent): Promise<ExecutionResult> {
-      if (!event.data) return { errors: (event.errors ?? []).map((error) => new GraphQLError(error.message, { extensions: error.extensions ?? {} })) };
+      if (!event.data)
+        return { errors: (event.errors ?? []).map((error) => new GraphQLError(error.message, { extensions: error.extensions ?? {} })) };
       // The event stands in for the primary fetch; every other fetch of the plan goes to its subgraph.
       const real: ServiceMap[string] = dataSources[primary.serviceName]!;
       const serviceMap: ServiceMap = {

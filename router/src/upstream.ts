@@ -73,7 +73,10 @@ export function openUpstream(options: UpstreamOptions): Upstream {
           if (!current()) return;
           queue.push(event);
           if (queue.length > maxQueued) {
-            logger.warn({ serviceName: options.serviceName, dropped: queue.length }, 'a live feed fell behind its subgraph: subscribing again from the current state');
+            logger.warn(
+              { serviceName: options.serviceName, dropped: queue.length },
+              'a live feed fell behind its subgraph: subscribing again from the current state',
+            );
             queue.length = 0;
             subscribe();
           }

@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { OrderCancelled, OrderPlaced, connectEventBus, deadLetterHeaders, deadLetterSubject, eventOf, on, startConsumer, subjectOf, type EventBus } from '@bookshop/events';
+import {
+  OrderCancelled,
+  OrderPlaced,
+  connectEventBus,
+  deadLetterHeaders,
+  deadLetterSubject,
+  eventOf,
+  on,
+  startConsumer,
+  subjectOf,
+  type EventBus,
+} from '@bookshop/events';
 import { TEST_NATS_URL } from '@bookshop/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDeadLetters, replayDeadLetters, subjectMatches } from './dead-letters.js';
@@ -30,7 +41,11 @@ describe('replaying dead letters', () => {
     // The consumer reads OrderCancelled only (its filter); it is stopped while the letters are replayed.
     await startConsumer({ bus, durable: consumer, handlers: [on(OrderCancelled, async () => {})] }).then((running) => running.stop());
     const genuine = eventOf(OrderCancelled, { orderId: randomUUID(), customerId: 'alice' }, { correlationId: 'c' });
-    const smuggled = eventOf(OrderPlaced, { orderId: randomUUID(), customerId: 'mallory', bookId: 'b', title: 't', quantity: 1, address: 'a' }, { correlationId: 'c' });
+    const smuggled = eventOf(
+      OrderPlaced,
+      { orderId: randomUUID(), customerId: 'mallory', bookId: 'b', title: 't', quantity: 1, address: 'a' },
+      { correlationId: 'c' },
+    );
     await park(consumer, subjectOf(bus.prefix, OrderCancelled), JSON.stringify(genuine));
     await park(consumer, subjectOf(bus.prefix, OrderPlaced), JSON.stringify(smuggled));
 
@@ -46,14 +61,19 @@ describe('replaying dead letters', () => {
     ]);
     expect(await storedOn(subjectOf(bus.prefix, OrderCancelled))).toBe(1);
     expect(await storedOn(subjectOf(bus.prefix, OrderPlaced))).toBe(0);
-    expect((await listDeadLetters(bus, consumer)).map((letter) => JSON.parse(new TextDecoder().decode(letter.data)).id)).toEqual([smuggled.id]);
+    expect((await listDeadLetters(bus, consumer)).map((letter) => JSON.parse(new TextDecoder().decode(letter.data)).id)).toEqual([
+      smuggled.id,
+    ]);
   });
 
   it('replays nothing for a consumer that does not exist, since its subjects are unknown', async () => {
     const consumer = `gone-${randomUUID().slice(0, 8)}`;
     await park(consumer, subjectOf(bus.prefix, OrderCancelled), '{}');
     const outcome = await replayDeadLetters(bus, consumer);
-    expect(outcome).toEqual({ replayed: 0, refused: [expect.objectContaining({ reason: expect.stringMatching(`consumer ${consumer} does not exist`) })] });
+    expect(outcome).toEqual({
+      replayed: 0,
+      refused: [expect.objectContaining({ reason: expect.stringMatching(`consumer ${consumer} does not exist`) })],
+    });
     expect(await listDeadLetters(bus, consumer)).toHaveLength(1);
   });
 

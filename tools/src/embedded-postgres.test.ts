@@ -15,7 +15,8 @@ const dataDir = path.join(privateParent, 'clone', '.data');
 let postgres: Postgres | undefined;
 afterAll(async () => {
   await postgres?.stop();
-  if (postgres?.databaseDir && !postgres.databaseDir.startsWith(privateParent)) rmSync(postgres.databaseDir, { recursive: true, force: true });
+  if (postgres?.databaseDir && !postgres.databaseDir.startsWith(privateParent))
+    rmSync(postgres.databaseDir, { recursive: true, force: true });
   rmSync(privateParent, { recursive: true, force: true });
 });
 
@@ -59,7 +60,9 @@ it.runIf(process.getuid?.() === 0 && postgresCanReach(embeddedPostgresPrograms()
     const stat = statSync(postgres.databaseDir!);
     expect(stat.mode & 0o777).toBe(0o700);
     expect(stat.uid).toBe(Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()));
-    expect(lines).toEqual([`the postgres user cannot reach ${path.join(dataDir, 'postgres')}; keeping the embedded PostgreSQL's data in ${postgres.databaseDir}`]);
+    expect(lines).toEqual([
+      `the postgres user cannot reach ${path.join(dataDir, 'postgres')}; keeping the embedded PostgreSQL's data in ${postgres.databaseDir}`,
+    ]);
 
     expect(passwordFilesSeen).toEqual([]);
     expect(readdirSync(sharedTmp).filter((name) => name.startsWith('pg-password-') || name.startsWith('bookshop-initdb-'))).toEqual([]);

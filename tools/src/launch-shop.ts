@@ -78,9 +78,7 @@ function entryOf(service: ServiceName | 'router', mode: ShopLayout['mode']): { c
 
 /** Starts the five subgraphs, waits until each is ready, then the router in front of them. */
 export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
-  const urls = Object.fromEntries(
-    Object.entries(layout.ports).map(([name, port]) => [name, graphqlUrl(port)]),
-  ) as RunningShop['urls'];
+  const urls = Object.fromEntries(Object.entries(layout.ports).map(([name, port]) => [name, graphqlUrl(port)])) as RunningShop['urls'];
   const processes = {} as RunningShop['processes'];
   const environments = {} as Record<ServiceName | 'router', NodeJS.ProcessEnv>;
   const spawnService = (service: ServiceName | 'router', port: number, env: NodeJS.ProcessEnv) => {
@@ -158,28 +156,32 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
   const unlessCancelled = <T>(work: Promise<T>) => Promise.race([work, cancelled]);
 
   try {
-    await unlessCancelled(Promise.all(
-      SERVICE_NAMES.map((service) =>
-        start(service, {
-          PORT: String(layout.ports[service]),
-          // Only the router faces clients: a subgraph is reached from this machine alone.
-          HOST: '127.0.0.1',
-          ...(layout.natsPasswords ? natsServiceEnv(service, layout.natsPasswords) : {}),
-          [`${service.toUpperCase()}_DATABASE_URL`]: layout.databaseUrls[service],
-          // order calls book (stock) and delivery (stopping a shipment) directly.
-          SUBGRAPH_URL_BOOK: urls.book,
-          SUBGRAPH_URL_DELIVERY: urls.delivery,
-          ...(layout.natsUrl ? { NATS_URL: layout.natsUrl } : {}),
-          ...layout.serviceEnv?.[service],
-        }),
+    await unlessCancelled(
+      Promise.all(
+        SERVICE_NAMES.map((service) =>
+          start(service, {
+            PORT: String(layout.ports[service]),
+            // Only the router faces clients: a subgraph is reached from this machine alone.
+            HOST: '127.0.0.1',
+            ...(layout.natsPasswords ? natsServiceEnv(service, layout.natsPasswords) : {}),
+            [`${service.toUpperCase()}_DATABASE_URL`]: layout.databaseUrls[service],
+            // order calls book (stock) and delivery (stopping a shipment) directly.
+            SUBGRAPH_URL_BOOK: urls.book,
+            SUBGRAPH_URL_DELIVERY: urls.delivery,
+            ...(layout.natsUrl ? { NATS_URL: layout.natsUrl } : {}),
+            ...layout.serviceEnv?.[service],
+          }),
+        ),
       ),
-    ));
+    );
     layout.signal?.throwIfAborted();
-    await unlessCancelled(start('router', {
-      ROUTER_PORT: String(layout.ports.router),
-      ...Object.fromEntries(SERVICE_NAMES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, urls[name]])),
-      ...layout.serviceEnv?.router,
-    }));
+    await unlessCancelled(
+      start('router', {
+        ROUTER_PORT: String(layout.ports.router),
+        ...Object.fromEntries(SERVICE_NAMES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, urls[name]])),
+        ...layout.serviceEnv?.router,
+      }),
+    );
   } catch (error) {
     await stop();
     throw error;

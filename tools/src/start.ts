@@ -1,10 +1,4 @@
-import {
-  POSTGRES_CONTEXTS,
-  SQLITE_CONTEXTS,
-  ensureDatabase,
-  migrateDeploy,
-  sqliteDatabaseUrl,
-} from '@bookshop/prisma';
+import { POSTGRES_CONTEXTS, SQLITE_CONTEXTS, ensureDatabase, migrateDeploy, sqliteDatabaseUrl } from '@bookshop/prisma';
 import { MissingNatsServer, provideNats, providePostgres, type Nats, type Postgres } from './infrastructure.js';
 import { launchShop, type RunningShop, type ServiceName } from './launch-shop.js';
 import { portInUse } from './free-port.js';
@@ -64,8 +58,7 @@ async function start(): Promise<void> {
     const databaseUrls = {} as Record<ServiceName, string>;
     await Promise.all([
       ...POSTGRES_CONTEXTS.map(async (context) => {
-        const url = env[`${context.toUpperCase()}_DATABASE_URL`] ??
-          (await ensureDatabase(postgres!.serverUrl, `bookshop_${context}`));
+        const url = env[`${context.toUpperCase()}_DATABASE_URL`] ?? (await ensureDatabase(postgres!.serverUrl, `bookshop_${context}`));
         databaseUrls[context] = url;
         await migrateDeploy(context, url);
       }),

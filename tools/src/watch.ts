@@ -8,8 +8,23 @@ import WebSocket from 'ws';
 const WATCH = /* GraphQL */ `
   subscription Watch($id: ID!) {
     orderStatusChanged(orderId: $id) {
-      orderStatus deliveryStatus reviewRating version
-      order { quantity book { title stock } delivery { status } review { rating } }
+      orderStatus
+      deliveryStatus
+      reviewRating
+      version
+      order {
+        quantity
+        book {
+          title
+          stock
+        }
+        delivery {
+          status
+        }
+        review {
+          rating
+        }
+      }
     }
   }
 `;

@@ -15,4 +15,6 @@ const gateway = createGatewayRuntime({
   logging: false,
   ...(planner === 'rust' ? { unifiedGraphHandler } : {}),
 });
-createServer(gateway).listen(Number(port), '127.0.0.1', () => process.stdout.write(`ready http://127.0.0.1:${port}/graphql\n`));
+createServer((request, response) => void gateway(request, response)).listen(Number(port), '127.0.0.1', () =>
+  process.stdout.write(`ready http://127.0.0.1:${port}/graphql\n`),
+);

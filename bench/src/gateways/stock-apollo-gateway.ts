@@ -11,7 +11,10 @@ const [port, supergraphFile, credential] = process.argv.slice(2);
 const gateway = new ApolloGateway({
   supergraphSdl: readFileSync(supergraphFile!, 'utf8'),
   buildService: ({ url }) =>
-    new RemoteGraphQLDataSource({ url: url!, willSendRequest: ({ request }) => void request.http?.headers.set('x-service-token', credential!) }),
+    new RemoteGraphQLDataSource({
+      url: url!,
+      willSendRequest: ({ request }) => void request.http?.headers.set('x-service-token', credential!),
+    }),
 });
 const server = new ApolloServer({ gateway });
 const { url } = await startStandaloneServer(server, { listen: { port: Number(port), host: '127.0.0.1' } });

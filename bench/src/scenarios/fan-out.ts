@@ -52,7 +52,10 @@ export async function fanOut(context: BenchContext, subscribers: number): Promis
             new Promise<void>((resolve, reject) => {
               let seenCancel = false;
               client.subscribe<{ orderStatusChanged: { orderStatus: string } }>(
-                { query: 'subscription ($id: ID!) { orderStatusChanged(orderId: $id) { orderStatus version } }', variables: { id: orderId } },
+                {
+                  query: 'subscription ($id: ID!) { orderStatusChanged(orderId: $id) { orderStatus version } }',
+                  variables: { id: orderId },
+                },
                 {
                   next: ({ data }) => {
                     if (data?.orderStatusChanged.orderStatus === 'CANCELLED') {
@@ -77,8 +80,9 @@ export async function fanOut(context: BenchContext, subscribers: number): Promis
   const cancel = await graphql(shop.url, 'mutation ($id: ID!) { cancelOrder(orderId: $id) { status } }', { id: orderId }, { token });
   const changedAt = performance.now();
   if (cancel.errors) throw new Error(`cancelOrder failed: ${JSON.stringify(cancel.errors)}`);
-  for (let waited = 0; cancelledAt.length < subscribers && waited < 60_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
-  await Promise.all(clients.map((client) => client.dispose()));
+  for (let waited = 0; cancelledAt.length < subscribers && waited < 60_000; waited += 20)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  await Promise.all(clients.map(async (client) => client.dispose())); // dispose answers void or a promise
   return {
     subscribers,
     subscribeMs,

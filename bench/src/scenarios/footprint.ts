@@ -58,7 +58,8 @@ export async function startToReady(): Promise<StartFigures> {
   } finally {
     process.kill(-shop.pid!, 'SIGTERM');
     await exited;
-    for (let waited = 0; processesCarrying(marker).length > 0 && waited < 20_000; waited += 250) await new Promise((r) => setTimeout(r, 250));
+    for (let waited = 0; processesCarrying(marker).length > 0 && waited < 20_000; waited += 250)
+      await new Promise((r) => setTimeout(r, 250));
     rmSync(dataDir, { recursive: true, force: true });
     await Promise.all(databases.map((database) => database.drop()));
     const bus = await connectEventBus({ url: TEST_NATS_URL, prefix: env.EVENT_PREFIX!, stream: env.EVENT_STREAM!, name: 'bench' });
@@ -71,4 +72,3 @@ export async function startToReady(): Promise<StartFigures> {
 export function residentMemory(context: BenchContext): Record<string, number> {
   return Object.fromEntries(Object.entries(context.shop.processes).map(([name, process]) => [name, rssMb(process.child.pid!)]));
 }
-

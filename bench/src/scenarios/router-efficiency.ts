@@ -50,7 +50,11 @@ async function startGateway(name: string, script: string, args: string[]): Promi
   });
   const url = `http://127.0.0.1:${port}/graphql`;
   for (let waited = 0; ; waited += 200) {
-    const answer = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERIES.oneSubgraph }) }).catch(() => undefined);
+    const answer = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: QUERIES.oneSubgraph }),
+    }).catch(() => undefined);
     if (answer?.ok) break;
     if (waited > 60_000 || process.child.exitCode !== null) throw new Error(`${name} did not start`);
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -30,24 +30,55 @@ const id = text(100);
 const customerId = text(200);
 const quantity = z.number().int().positive().max(1_000);
 
-export const OrderPlaced = define('order', 'OrderPlaced', z.object({
-  orderId: id, customerId, bookId: id, title: text(200), quantity, address: text(500),
-}));
+export const OrderPlaced = define(
+  'order',
+  'OrderPlaced',
+  z.object({
+    orderId: id,
+    customerId,
+    bookId: id,
+    title: text(200),
+    quantity,
+    address: text(500),
+  }),
+);
 export const OrderCancelled = define('order', 'OrderCancelled', z.object({ orderId: id, customerId }));
 export const OrderDelivered = define('order', 'OrderDelivered', z.object({ orderId: id, customerId }));
-export const StockReleased = define('book', 'StockReleased', z.object({
-  orderId: id, bookId: id, quantity: z.number().int().nonnegative().max(1_000), stock: z.number().int().nonnegative().max(1_000_000_000),
-}));
+export const StockReleased = define(
+  'book',
+  'StockReleased',
+  z.object({
+    orderId: id,
+    bookId: id,
+    quantity: z.number().int().nonnegative().max(1_000),
+    stock: z.number().int().nonnegative().max(1_000_000_000),
+  }),
+);
 export const DeliveryStarted = define('delivery', 'DeliveryStarted', z.object({ deliveryId: id, orderId: id, address: text(500) }));
 export const DeliveryCompleted = define('delivery', 'DeliveryCompleted', z.object({ deliveryId: id, orderId: id }));
 export const DeliveryCancelled = define('delivery', 'DeliveryCancelled', z.object({ deliveryId: id, orderId: id }));
-export const ReviewWritten = define('review', 'ReviewWritten', z.object({
-  reviewId: id, orderId: id, bookId: id, customerId, rating: z.number().int().min(1).max(5), content: text(2_000),
-}));
+export const ReviewWritten = define(
+  'review',
+  'ReviewWritten',
+  z.object({
+    reviewId: id,
+    orderId: id,
+    bookId: id,
+    customerId,
+    rating: z.number().int().min(1).max(5),
+    content: text(2_000),
+  }),
+);
 
 export const EVENTS = [
-  OrderPlaced, OrderCancelled, OrderDelivered, StockReleased,
-  DeliveryStarted, DeliveryCompleted, DeliveryCancelled, ReviewWritten,
+  OrderPlaced,
+  OrderCancelled,
+  OrderDelivered,
+  StockReleased,
+  DeliveryStarted,
+  DeliveryCompleted,
+  DeliveryCancelled,
+  ReviewWritten,
 ] as const;
 
 export type Payload<D extends EventDefinition> = z.infer<D['payload']>;

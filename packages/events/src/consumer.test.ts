@@ -20,10 +20,13 @@ afterAll(async () => {
 });
 
 const placed = (orderId = randomUUID()) =>
-  eventOf(OrderPlaced, { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Dune', quantity: 1, address: 'x' }, { orderId, correlationId: 'c-1' });
+  eventOf(
+    OrderPlaced,
+    { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Dune', quantity: 1, address: 'x' },
+    { orderId, correlationId: 'c-1' },
+  );
 
-const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) =>
-  eventually(async () => condition(), Boolean, timeoutMs);
+const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) => eventually(async () => condition(), Boolean, timeoutMs);
 
 async function deadLetters(consumer: string): Promise<Array<{ error: string | undefined; body: string }>> {
   const subject = deadLetterFilter(bus.prefix, consumer);
@@ -50,7 +53,8 @@ describe('events on JetStream', () => {
   it('delivers each event to a durable consumer, carrying its order id and correlation id', async () => {
     const received: EventEnvelope[] = [];
     const consumer = await startConsumer({
-      bus, durable: `deliver-${randomUUID().slice(0, 8)}`,
+      bus,
+      durable: `deliver-${randomUUID().slice(0, 8)}`,
       handlers: [on(OrderPlaced, async (event) => void received.push(event))],
     });
     const event = placed();
@@ -64,12 +68,15 @@ describe('events on JetStream', () => {
     let attempts = 0;
     const event = placed();
     const consumer = await startConsumer({
-      bus, durable: `retry-${randomUUID().slice(0, 8)}`,
-      handlers: [on(OrderPlaced, async (e) => {
-        if (e.id !== event.id) return;
-        attempts += 1;
-        if (attempts < 3) throw new Error('database briefly away');
-      })],
+      bus,
+      durable: `retry-${randomUUID().slice(0, 8)}`,
+      handlers: [
+        on(OrderPlaced, async (e) => {
+          if (e.id !== event.id) return;
+          attempts += 1;
+          if (attempts < 3) throw new Error('database briefly away');
+        }),
+      ],
     });
     await publishEnvelope(bus, subjectOf(bus.prefix, OrderPlaced), event);
     await until(() => attempts === 3);
@@ -81,10 +88,15 @@ describe('events on JetStream', () => {
     const durable = `poison-${randomUUID().slice(0, 8)}`;
     const handled: string[] = [];
     const consumer = await startConsumer({
-      bus, durable, handlers: [on(OrderCancelled, async (e) => void handled.push(e.payload.orderId))],
+      bus,
+      durable,
+      handlers: [on(OrderCancelled, async (e) => void handled.push(e.payload.orderId))],
     });
     const subject = subjectOf(bus.prefix, OrderCancelled);
-    const poison = { ...eventOf(OrderCancelled, { orderId: 'o-1', customerId: 'alice' }, { correlationId: 'c' }), payload: { orderId: 42 } };
+    const poison = {
+      ...eventOf(OrderCancelled, { orderId: 'o-1', customerId: 'alice' }, { correlationId: 'c' }),
+      payload: { orderId: 42 },
+    };
     await publishEnvelope(bus, subject, poison as EventEnvelope);
     await bus.js.publish(subject, 'not even json');
     await publishEnvelope(bus, subject, placed()); // a valid event, on another event's subject
@@ -106,12 +118,16 @@ describe('events on JetStream', () => {
     let attempts = 0;
     const event = placed();
     const consumer = await startConsumer({
-      bus, durable, maxDeliver: 3,
-      handlers: [on(OrderPlaced, async (e) => {
-        if (e.id !== event.id) return;
-        attempts += 1;
-        throw new Error('always broken');
-      })],
+      bus,
+      durable,
+      maxDeliver: 3,
+      handlers: [
+        on(OrderPlaced, async (e) => {
+          if (e.id !== event.id) return;
+          attempts += 1;
+          throw new Error('always broken');
+        }),
+      ],
     });
     await publishEnvelope(bus, subjectOf(bus.prefix, OrderPlaced), event);
     await until(() => attempts === 3);

@@ -112,8 +112,9 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       if (isArmed('consumer.fail-first-attempt') && message.info.deliveryCount === 1) {
         throw new Error('fault point consumer.fail-first-attempt: first delivery refused');
       }
-      await runWithRequest({ correlationId: envelope.correlationId, ...(envelope.traceparent ? { traceparent: envelope.traceparent } : {}) }, () =>
-        handler.handle(envelope),
+      await runWithRequest(
+        { correlationId: envelope.correlationId, ...(envelope.traceparent ? { traceparent: envelope.traceparent } : {}) },
+        () => handler.handle(envelope),
       );
       crashAt('consumer.after-effect');
       message.ack();

@@ -70,7 +70,8 @@ function credentials(options: EventBusSettings): { user?: string; pass?: string;
   return { user: options.user, pass: options.password ?? '', inboxPrefix: inboxPrefixOf(options.user) };
 }
 
-const isPermissionViolation = (error: unknown) => /permissions? violation/i.test(`${String(error)} ${String((error as { cause?: unknown }).cause ?? '')}`);
+const isPermissionViolation = (error: unknown) =>
+  /permissions? violation/i.test(`${String(error)} ${String((error as { cause?: unknown }).cause ?? '')}`);
 
 /**
  * Creates the stream, or brings an existing one's settings up to date. A context's NATS user may
@@ -88,8 +89,10 @@ export async function ensureStream(jsm: JetStreamManager, name: string, prefix: 
     return;
   }
   const upToDate =
-    existing.subjects?.length === 1 && existing.subjects[0] === config.subjects[0] &&
-    existing.num_replicas === config.num_replicas && existing.duplicate_window === config.duplicate_window;
+    existing.subjects?.length === 1 &&
+    existing.subjects[0] === config.subjects[0] &&
+    existing.num_replicas === config.num_replicas &&
+    existing.duplicate_window === config.duplicate_window;
   if (upToDate) return;
   try {
     await jsm.streams.update(name, config);

@@ -15,6 +15,11 @@ export function outboxRecord(prefix: string, definition: EventDefinition, envelo
 }
 
 /** The outbox row for a new event of `definition`, caused by `meta` (a request or an event). */
-export function newOutboxRecord<D extends EventDefinition>(prefix: string, definition: D, payload: Payload<D>, meta: EventMeta): NewOutboxRow {
+export function newOutboxRecord<D extends EventDefinition>(
+  prefix: string,
+  definition: D,
+  payload: Payload<D>,
+  meta: EventMeta,
+): NewOutboxRow {
   return outboxRecord(prefix, definition, eventOf(definition, payload, meta));
 }

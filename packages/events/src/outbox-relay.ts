@@ -35,7 +35,13 @@ const sleep = (ms: number, signal: { wake?: () => void }) =>
  * row published twice — a crash between publish and mark — is stored once). While NATS is away it
  * keeps the rows and retries with backoff; nothing is lost and no caller waits for it.
  */
-export function startOutboxRelay(options: { bus: EventBus; store: OutboxStore; name: string; pollMs?: number; batchSize?: number }): OutboxRelay {
+export function startOutboxRelay(options: {
+  bus: EventBus;
+  store: OutboxStore;
+  name: string;
+  pollMs?: number;
+  batchSize?: number;
+}): OutboxRelay {
   const pollMs = options.pollMs ?? 500;
   const batchSize = options.batchSize ?? 100;
   const sleeper: { wake?: () => void } = {};

@@ -8,10 +8,22 @@ import { connectEventBus, type EventBus } from './nats.js';
 import { publishEnvelope } from './publisher.js';
 
 const placedPayload = (overrides: Record<string, unknown> = {}) => ({
-  orderId: randomUUID(), customerId: 'alice', bookId: randomUUID(), title: 'Dune', quantity: 1, address: '1 Arrakis Way', ...overrides,
+  orderId: randomUUID(),
+  customerId: 'alice',
+  bookId: randomUUID(),
+  title: 'Dune',
+  quantity: 1,
+  address: '1 Arrakis Way',
+  ...overrides,
 });
 const reviewPayload = (overrides: Record<string, unknown> = {}) => ({
-  reviewId: randomUUID(), orderId: randomUUID(), bookId: randomUUID(), customerId: 'alice', rating: 5, content: 'Fine.', ...overrides,
+  reviewId: randomUUID(),
+  orderId: randomUUID(),
+  bookId: randomUUID(),
+  customerId: 'alice',
+  rating: 5,
+  content: 'Fine.',
+  ...overrides,
 });
 
 describe('event payloads are bounded like the inputs that make them', () => {
@@ -57,7 +69,10 @@ describe('an oversized forged event on JetStream', () => {
     const consumer = await startConsumer({
       bus,
       durable,
-      handlers: [on(OrderPlaced, async (e) => void placed.push(e.payload.orderId)), on(ReviewWritten, async (e) => void reviewed.push(e.payload.orderId))],
+      handlers: [
+        on(OrderPlaced, async (e) => void placed.push(e.payload.orderId)),
+        on(ReviewWritten, async (e) => void reviewed.push(e.payload.orderId)),
+      ],
     });
     const meta = { correlationId: 'payload-bounds' };
     const hugeTitle = placedPayload({ title: 'T'.repeat(100_000) });
@@ -66,7 +81,11 @@ describe('an oversized forged event on JetStream', () => {
     await publishEnvelope(bus, subjectOf(bus.prefix, ReviewWritten), forged(eventOf(ReviewWritten, reviewPayload(), meta), hugeReview));
     const good = placedPayload();
     await publishEnvelope(bus, subjectOf(bus.prefix, OrderPlaced), eventOf(OrderPlaced, good, meta));
-    await eventually(async () => placed, (ids) => ids.includes(good.orderId), 10_000);
+    await eventually(
+      async () => placed,
+      (ids) => ids.includes(good.orderId),
+      10_000,
+    );
     await consumer.stop();
     expect(placed).toEqual([good.orderId]);
     expect(reviewed).toEqual([]);

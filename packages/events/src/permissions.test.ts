@@ -42,7 +42,12 @@ const as = async (context: EventContext | 'admin'): Promise<EventBus> => {
 
 beforeAll(async () => {
   nats = await startTestNatsServer({
-    config: natsAuthorizationConfig({ prefix: PREFIX, stream: STREAM, passwords: passwords.contexts, admin: { user: 'admin', password: passwords.admin } }),
+    config: natsAuthorizationConfig({
+      prefix: PREFIX,
+      stream: STREAM,
+      passwords: passwords.contexts,
+      admin: { user: 'admin', password: passwords.admin },
+    }),
   });
   admin = await as('admin');
 });
@@ -69,7 +74,11 @@ describe('NATS users per context', () => {
 
   it("lets a context publish its own events, and refuses its publish on another context's subject", async () => {
     const book = await as('book');
-    const own = eventOf(StockReleased, { orderId: randomUUID(), bookId: 'b-1', quantity: 1, stock: 3 }, { correlationId: 'permissions-test' });
+    const own = eventOf(
+      StockReleased,
+      { orderId: randomUUID(), bookId: 'b-1', quantity: 1, stock: 3 },
+      { correlationId: 'permissions-test' },
+    );
     await expect(publishEnvelope(book, subjectOf(PREFIX, StockReleased), own)).resolves.toEqual({ duplicate: false });
 
     // The attack: book's credentials announcing that an order was cancelled.
@@ -101,7 +110,12 @@ describe('NATS users per context', () => {
     const event = {
       OrderCancelled: () => cancelled(),
       DeliveryCompleted: () => eventOf(DeliveryCompleted, { deliveryId: randomUUID(), orderId: randomUUID() }, { correlationId: 'c' }),
-      OrderPlaced: () => eventOf(OrderPlaced, { orderId: randomUUID(), customerId: 'alice', bookId: 'b-1', title: 'Dune', quantity: 1, address: 'x' }, { correlationId: 'c' }),
+      OrderPlaced: () =>
+        eventOf(
+          OrderPlaced,
+          { orderId: randomUUID(), customerId: 'alice', bookId: 'b-1', title: 'Dune', quantity: 1, address: 'x' },
+          { correlationId: 'c' },
+        ),
       StockReleased: () => eventOf(StockReleased, { orderId: randomUUID(), bookId: 'b-1', quantity: 1, stock: 3 }, { correlationId: 'c' }),
     } as Record<string, () => EventEnvelope>;
     for (const [context, definitions] of consumed) {
@@ -110,8 +124,16 @@ describe('NATS users per context', () => {
       const received: string[] = [];
       const published = definitions.map((definition) => ({ definition, envelope: event[definition.type]!() }));
       for (const { definition, envelope } of published) await publishEnvelope(admin, subjectOf(PREFIX, definition), envelope);
-      const consumer = await startConsumer({ bus, durable, handlers: definitions.map((definition) => on(definition, async (e) => void received.push(e.id))) });
-      await eventually(async () => received, (ids) => published.every(({ envelope }) => ids.includes(envelope.id)), 10_000);
+      const consumer = await startConsumer({
+        bus,
+        durable,
+        handlers: definitions.map((definition) => on(definition, async (e) => void received.push(e.id))),
+      });
+      await eventually(
+        async () => received,
+        (ids) => published.every(({ envelope }) => ids.includes(envelope.id)),
+        10_000,
+      );
       await consumer.stop();
       const info = await bus.jsm.consumers.info(STREAM, durable); // its own consumer: allowed
       expect({ context, acked: info.num_ack_pending === 0 && info.num_pending === 0 }).toEqual({ context, acked: true });
@@ -124,7 +146,9 @@ describe('NATS users per context', () => {
     const mypage = await as('mypage');
     await expect(mypage.js.consumers.get(STREAM, 'book')).rejects.toThrow(/Permissions Violation/);
     await expect(mypage.jsm.consumers.delete(STREAM, 'book')).rejects.toThrow(/Permissions Violation/);
-    await expect(startConsumer({ bus: mypage, durable: 'book', handlers: [on(OrderCancelled, async () => {})] })).rejects.toThrow(/Permissions Violation/);
+    await expect(startConsumer({ bus: mypage, durable: 'book', handlers: [on(OrderCancelled, async () => {})] })).rejects.toThrow(
+      /Permissions Violation/,
+    );
     // A stream update could map book's subjects onto order's: only the admin may change the stream.
     await expect(book.jsm.streams.update(STREAM, { subjects: [`${PREFIX}.>`, 'elsewhere.>'] })).rejects.toThrow(/Permissions Violation/);
     await expect(book.jsm.streams.delete(STREAM)).rejects.toThrow(/Permissions Violation/);
@@ -140,18 +164,27 @@ describe('NATS users per context', () => {
     const applied: string[] = [];
     const durable = 'review';
     const consumer = await startConsumer({
-      bus: review, durable,
+      bus: review,
+      durable,
       handlers: [on(OrderPlaced, async (e) => void applied.push(e.id)), on(OrderCancelled, async (e) => void applied.push(e.id))],
     });
     const genuine = cancelled();
     await publishEnvelope(admin, subjectOf(PREFIX, OrderCancelled), genuine);
-    await eventually(async () => applied, (ids) => ids.includes(genuine.id), 10_000);
+    await eventually(
+      async () => applied,
+      (ids) => ids.includes(genuine.id),
+      10_000,
+    );
     const { config } = await review.jsm.consumers.info(STREAM, durable);
     await consumer.stop();
     expect(applied).not.toContain(forged.id);
     if (config.filter_subject === `${PREFIX}.*.*`) {
       // nats-server before 2.10: the wildcard filter brings the forgery to the consumer, which parks it.
-      const parked = await eventually(() => storedOn(deadLetterFilter(PREFIX, durable)), (count) => count === 1, 10_000);
+      const parked = await eventually(
+        () => storedOn(deadLetterFilter(PREFIX, durable)),
+        (count) => count === 1,
+        10_000,
+      );
       expect(parked).toBe(1);
       const letter = await admin.jsm.streams.getMessage(STREAM, { last_by_subj: `${PREFIX}.deadletter.${durable}.OrderCancelled` });
       expect(letter!.header.get('Bookshop-Error')).toBe(`forged event: OrderCancelled belongs to order, but came on ${forgedSubject}`);
@@ -177,9 +210,13 @@ describe('NATS users per context', () => {
     const config = natsAuthorizationConfig({
       prefix: 'bookshop',
       stream: 'BOOKSHOP',
-      passwords: Object.fromEntries(EVENT_CONTEXTS.map((context) => [context, { env: `${context.toUpperCase()}_PASSWORD` }])) as Record<EventContext, { env: string }>,
+      passwords: Object.fromEntries(EVENT_CONTEXTS.map((context) => [context, { env: `${context.toUpperCase()}_PASSWORD` }])) as Record<
+        EventContext,
+        { env: string }
+      >,
     });
-    for (const context of EVENT_CONTEXTS) expect(config).toContain(`user: "${context}"\n      password: $${context.toUpperCase()}_PASSWORD\n`);
+    for (const context of EVENT_CONTEXTS)
+      expect(config).toContain(`user: "${context}"\n      password: $${context.toUpperCase()}_PASSWORD\n`);
     const eventSubjects = [...config.matchAll(/"(bookshop\.(?!deadletter)[\w-]+\.>)"/g)].map((match) => match[1]);
     expect(eventSubjects).toEqual(['bookshop.book.>', 'bookshop.order.>', 'bookshop.delivery.>', 'bookshop.review.>']);
     expect(config).not.toMatch(/"_INBOX\.>"|"\$JS\.API\.>"|"\$JS\.API\.STREAM\.UPDATE|"\$JS\.ACK\.BOOKSHOP\.>"/);

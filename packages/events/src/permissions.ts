@@ -109,7 +109,9 @@ function userBlock(user: string, password: NatsSecret, publish: string[], subscr
 /** The `authorization { … }` block of a nats-server configuration: one user per context (and the admin). */
 export function natsAuthorizationConfig(options: NatsAuthorizationOptions): string {
   const users = EVENT_CONTEXTS.map((context) =>
-    userBlock(natsUserOf(context), options.passwords[context], publishAllowedFor(context, options), [`${inboxPrefixOf(natsUserOf(context))}.>`]),
+    userBlock(natsUserOf(context), options.passwords[context], publishAllowedFor(context, options), [
+      `${inboxPrefixOf(natsUserOf(context))}.>`,
+    ]),
   );
   if (options.admin) users.push(userBlock(checkName('admin user', options.admin.user), options.admin.password, ['>'], ['>']));
   return [
@@ -132,5 +134,8 @@ export interface NatsPasswords {
 /** Fresh random passwords (hex, so they need no quoting anywhere). */
 export function generateNatsPasswords(): NatsPasswords {
   const fresh = () => randomBytes(24).toString('hex');
-  return { contexts: Object.fromEntries(EVENT_CONTEXTS.map((context) => [context, fresh()])) as Record<EventContext, string>, admin: fresh() };
+  return {
+    contexts: Object.fromEntries(EVENT_CONTEXTS.map((context) => [context, fresh()])) as Record<EventContext, string>,
+    admin: fresh(),
+  };
 }

@@ -7,15 +7,26 @@ import { startSubgraph } from './subgraph.js';
 let service: RunningService;
 beforeAll(async () => {
   service = await startSubgraph({
-    name: 'test', port: 0, typeDefs: parse('type Query { hello: String }'), resolvers: { Query: { hello: () => 'hi' } },
-    jwtSecret: 'a-test-secret-of-some-length', shutdownGraceMs: 500,
+    name: 'test',
+    port: 0,
+    typeDefs: parse('type Query { hello: String }'),
+    resolvers: { Query: { hello: () => 'hi' } },
+    jwtSecret: 'a-test-secret-of-some-length',
+    shutdownGraceMs: 500,
   });
 });
 afterAll(() => service.stop());
 
 const post = async (body: unknown) => {
-  const response = await fetch(service.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: response.status, body: (await response.json()) as { errors?: Array<{ message: string; extensions?: { code?: string } }> } };
+  const response = await fetch(service.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as { errors?: Array<{ message: string; extensions?: { code?: string } }> },
+  };
 };
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

@@ -35,13 +35,25 @@ describe('bearer tokens', () => {
     await expect(verifyToken(expired, secret)).rejects.toMatchObject(refused);
   });
 
-  it('refuses alg none, another audience or issuer, and a role that is not a user\'s', async () => {
-    const unsigned = new UnsecuredJWT({ role: 'staff' }).setSubject('mallory').setIssuer('bookshop').setAudience('bookshop').setIssuedAt().setExpirationTime('1h').encode();
+  it("refuses alg none, another audience or issuer, and a role that is not a user's", async () => {
+    const unsigned = new UnsecuredJWT({ role: 'staff' })
+      .setSubject('mallory')
+      .setIssuer('bookshop')
+      .setAudience('bookshop')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .encode();
     await expect(verifyToken(unsigned, secret)).rejects.toMatchObject(refused);
     await expect(verifyToken(await handMade({ aud: 'another-shop' }), secret)).rejects.toMatchObject(refused);
     await expect(verifyToken(await handMade({ iss: 'someone-else' }), secret)).rejects.toMatchObject(refused);
-    const service = await new SignJWT({ role: 'service' }).setProtectedHeader({ alg: 'HS256', kid: keyIdOf(secret) }).setSubject('order')
-      .setIssuer('bookshop').setAudience('bookshop').setIssuedAt().setExpirationTime('1h').sign(createSecretKey(Buffer.from(secret)));
+    const service = await new SignJWT({ role: 'service' })
+      .setProtectedHeader({ alg: 'HS256', kid: keyIdOf(secret) })
+      .setSubject('order')
+      .setIssuer('bookshop')
+      .setAudience('bookshop')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(createSecretKey(Buffer.from(secret)));
     await expect(verifyToken(service, secret)).rejects.toMatchObject(refused);
   });
 

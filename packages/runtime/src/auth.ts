@@ -34,11 +34,7 @@ const encode = (secret: string): KeyObject => {
   return key;
 };
 
-export async function signToken(
-  viewer: Viewer,
-  secret: string,
-  options: { expiresIn?: string } = {},
-): Promise<string> {
+export async function signToken(viewer: Viewer, secret: string, options: { expiresIn?: string } = {}): Promise<string> {
   return new SignJWT({ role: viewer.role })
     .setProtectedHeader({ alg: 'HS256', kid: keyIdOf(secret) })
     .setSubject(viewer.subject)
@@ -83,7 +79,8 @@ export async function verifyToken(token: string, keys: string | UserTokenKeys): 
     }
     const role = payload.role;
     // A subject is stored with orders and carried in events, which bound it (200 characters).
-    if (payload.sub && payload.sub.length > 200) throw new DomainError('UNAUTHENTICATED', 'The token names a subject longer than 200 characters.');
+    if (payload.sub && payload.sub.length > 200)
+      throw new DomainError('UNAUTHENTICATED', 'The token names a subject longer than 200 characters.');
     if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role) || !payload.sub) {
       throw new DomainError('UNAUTHENTICATED', 'The token names no known role.');
     }

@@ -23,8 +23,26 @@ describe('batched lookups', () => {
   });
 
   it('groups rows by key, keeping their order', () => {
-    expect(groupBy([{ k: 'a', n: 1 }, { k: 'b', n: 2 }, { k: 'a', n: 3 }], (row) => row.k)).toEqual(
-      new Map([['a', [{ k: 'a', n: 1 }, { k: 'a', n: 3 }]], ['b', [{ k: 'b', n: 2 }]]]),
+    expect(
+      groupBy(
+        [
+          { k: 'a', n: 1 },
+          { k: 'b', n: 2 },
+          { k: 'a', n: 3 },
+        ],
+        (row) => row.k,
+      ),
+    ).toEqual(
+      new Map([
+        [
+          'a',
+          [
+            { k: 'a', n: 1 },
+            { k: 'a', n: 3 },
+          ],
+        ],
+        ['b', [{ k: 'b', n: 2 }]],
+      ]),
     );
   });
 });

@@ -41,7 +41,10 @@ describe('text bounds', () => {
     ['the line separator', '\u2028'],
   ])('refuse %s inside any single-line text', (_, character) => {
     for (const field of SINGLE_LINE) {
-      expect(codeOf(() => parseInput(bounds[field], `Du${character}ne`)), field).toBe('INVALID_INPUT');
+      expect(
+        codeOf(() => parseInput(bounds[field], `Du${character}ne`)),
+        field,
+      ).toBe('INVALID_INPUT');
     }
   });
 
@@ -60,7 +63,10 @@ describe('text bounds', () => {
   ])('refuse %s anywhere in every text, review content included', (_, character) => {
     for (const field of [...SINGLE_LINE, 'reviewContent'] as const) {
       for (const text of [`Du${character}ne`, `Dune${character}`, `${character}Dune`]) {
-        expect(codeOf(() => parseInput(bounds[field], text)), `${field} ${JSON.stringify(text)}`).toBe('INVALID_INPUT');
+        expect(
+          codeOf(() => parseInput(bounds[field], text)),
+          `${field} ${JSON.stringify(text)}`,
+        ).toBe('INVALID_INPUT');
       }
     }
   });
@@ -105,7 +111,10 @@ describe('text bounds', () => {
 
   it('accept any script, emoji and combining marks', () => {
     for (const text of ['Война и мир', '百年の孤独', 'مئة عام من العزلة', 'Ǹ̸̢ö', '📚 👍🏽 ❤️', 'Dune 𝔇']) {
-      expect(codeOf(() => parseInput(bounds.title, text)), text).toBe('ACCEPTED');
+      expect(
+        codeOf(() => parseInput(bounds.title, text)),
+        text,
+      ).toBe('ACCEPTED');
     }
   });
 

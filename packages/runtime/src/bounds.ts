@@ -57,13 +57,7 @@ const boundedText = (max: number, lines: Lines = 'singleLine') =>
   z
     .string()
     .transform((text) => normalizeText(lines === 'multiLine' ? normalizeLineBreaks(text) : text))
-    .pipe(
-      z
-        .string()
-        .min(1, 'must not be empty')
-        .max(max, `must be at most ${max} characters`)
-        .superRefine(refuseForbidden(lines)),
-    );
+    .pipe(z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).superRefine(refuseForbidden(lines)));
 
 export const bounds = {
   title: boundedText(200),

@@ -14,21 +14,35 @@ describe('service configuration', () => {
   it('refuses to run in production with a short secret', () => {
     expect(() => readServiceEnv(4001, {}, { NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(() => readServiceEnv(4001, {}, { NODE_ENV: 'production', JWT_SECRET: secret })).toThrow(/at least 32/);
-    expect(readServiceEnv(4001, {}, { NODE_ENV: 'production', JWT_SECRET: productionSecret }).userTokens.secrets).toEqual([productionSecret]);
+    expect(readServiceEnv(4001, {}, { NODE_ENV: 'production', JWT_SECRET: productionSecret }).userTokens.secrets).toEqual([
+      productionSecret,
+    ]);
   });
 
   it('accepts the previous secret beside the current one during a rotation', () => {
-    const config = readServiceEnv(4001, {}, { JWT_SECRET: 'the-new-secret-after-rotation', JWT_PREVIOUS_SECRET: secret, JWT_MAX_AGE_SECONDS: '3600' });
+    const config = readServiceEnv(
+      4001,
+      {},
+      { JWT_SECRET: 'the-new-secret-after-rotation', JWT_PREVIOUS_SECRET: secret, JWT_MAX_AGE_SECONDS: '3600' },
+    );
     expect(config.userTokens).toEqual({ secrets: ['the-new-secret-after-rotation', secret], maxAgeSeconds: 3600 });
   });
 
   it('reads the service keys as JWKs and refuses anything else, naming the variable', () => {
     const { privateKey, publicKey } = generateServiceKey('order');
-    const config = readServiceEnv(4001, {}, { JWT_SECRET: secret, SERVICE_SIGNING_KEY: JSON.stringify(privateKey), SERVICE_TRUSTED_KEYS: JSON.stringify([publicKey]) });
+    const config = readServiceEnv(
+      4001,
+      {},
+      { JWT_SECRET: secret, SERVICE_SIGNING_KEY: JSON.stringify(privateKey), SERVICE_TRUSTED_KEYS: JSON.stringify([publicKey]) },
+    );
     expect(config.serviceKeys).toEqual({ signing: privateKey, trusted: [publicKey] });
     expect(() => readServiceEnv(4001, {}, { JWT_SECRET: secret, SERVICE_TRUSTED_KEYS: 'not json' })).toThrow(/SERVICE_TRUSTED_KEYS/);
-    expect(() => readServiceEnv(4001, {}, { JWT_SECRET: secret, SERVICE_SIGNING_KEY: JSON.stringify(publicKey) })).toThrow(/SERVICE_SIGNING_KEY/);
-    expect(() => requireSigningKey(readServiceEnv(4001, {}, { JWT_SECRET: secret }), 'it calls book')).toThrow(/SERVICE_SIGNING_KEY: must be set: it calls book/);
+    expect(() => readServiceEnv(4001, {}, { JWT_SECRET: secret, SERVICE_SIGNING_KEY: JSON.stringify(publicKey) })).toThrow(
+      /SERVICE_SIGNING_KEY/,
+    );
+    expect(() => requireSigningKey(readServiceEnv(4001, {}, { JWT_SECRET: secret }), 'it calls book')).toThrow(
+      /SERVICE_SIGNING_KEY: must be set: it calls book/,
+    );
   });
 
   it('names the variable that is wrong', () => {

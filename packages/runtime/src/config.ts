@@ -18,14 +18,17 @@ export function readEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv =
 
 /** A variable holding JSON, validated by `schema`. */
 const json = <T extends z.ZodTypeAny>(schema: T) =>
-  z.string().transform((text, context) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      context.addIssue({ code: 'custom', message: 'must be JSON' });
-      return z.NEVER;
-    }
-  }).pipe(schema);
+  z
+    .string()
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
@@ -48,8 +51,14 @@ export const sharedEnv = z.object({
   NATS_USER: z.string().min(1).optional(),
   NATS_PASSWORD: z.string().min(1).optional(),
   /** Subject prefix and stream name: configuration, so that test runs never share them. */
-  EVENT_PREFIX: z.string().regex(/^[\w-]+$/).default('bookshop'),
-  EVENT_STREAM: z.string().regex(/^[\w-]+$/).default('BOOKSHOP'),
+  EVENT_PREFIX: z
+    .string()
+    .regex(/^[\w-]+$/)
+    .default('bookshop'),
+  EVENT_STREAM: z
+    .string()
+    .regex(/^[\w-]+$/)
+    .default('BOOKSHOP'),
   /** A consumer that died holding an event gets it delivered again after this long. */
   EVENT_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** Copies of the event stream kept by a NATS cluster (at most its size). */
@@ -90,7 +99,9 @@ function userTokenKeys(env: SharedEnv): UserTokenKeys {
 /** Refuses to serve without a users' secret: there is no default that anyone could know. */
 export function requireUserTokenKeys(keys: string | UserTokenKeys): void {
   if (typeof keys === 'string' ? keys.length === 0 : keys.secrets.length === 0) {
-    throw new ConfigError('Invalid configuration:\n  - JWT_SECRET: must be set (pnpm start makes one per data folder; a cluster keeps it in a Secret)');
+    throw new ConfigError(
+      'Invalid configuration:\n  - JWT_SECRET: must be set (pnpm start makes one per data folder; a cluster keeps it in a Secret)',
+    );
   }
 }
 
@@ -141,7 +152,14 @@ export function readServiceEnv<S extends z.ZodRawShape>(
   return {
     port: shared.PORT,
     production: shared.NODE_ENV === 'production',
-    events: { url: shared.NATS_URL, prefix: shared.EVENT_PREFIX, stream: shared.EVENT_STREAM, ackWaitMs: shared.EVENT_ACK_WAIT_MS, replicas: shared.EVENT_STREAM_REPLICAS, ...(shared.NATS_USER ? { user: shared.NATS_USER, password: shared.NATS_PASSWORD ?? '' } : {}) },
+    events: {
+      url: shared.NATS_URL,
+      prefix: shared.EVENT_PREFIX,
+      stream: shared.EVENT_STREAM,
+      ackWaitMs: shared.EVENT_ACK_WAIT_MS,
+      replicas: shared.EVENT_STREAM_REPLICAS,
+      ...(shared.NATS_USER ? { user: shared.NATS_USER, password: shared.NATS_PASSWORD ?? '' } : {}),
+    },
     host: shared.HOST,
     userTokens: userTokenKeys(shared),
     serviceKeys: { ...(shared.SERVICE_SIGNING_KEY ? { signing: shared.SERVICE_SIGNING_KEY } : {}), trusted: shared.SERVICE_TRUSTED_KEYS },

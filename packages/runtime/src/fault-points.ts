@@ -19,7 +19,12 @@ export const FAULT_POINTS = [
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
-const armed = new Set((process.env.FAULT_POINTS ?? '').split(',').map((name) => name.trim()).filter(Boolean));
+const armed = new Set(
+  (process.env.FAULT_POINTS ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean),
+);
 
 export const isArmed = (point: FaultPoint) => armed.has(point);
 

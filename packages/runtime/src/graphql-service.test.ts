@@ -17,7 +17,11 @@ afterEach(async () => {
 // A tiny subgraph: a query that fails inside, and a subscription.
 const typeDefs = parse(`type Query { broken: String } type Subscription { countdown: Int hold: Int }`);
 const resolvers = {
-  Query: { broken: () => { throw new Error('secret detail from the database'); } },
+  Query: {
+    broken: () => {
+      throw new Error('secret detail from the database');
+    },
+  },
   Subscription: {
     countdown: {
       subscribe: async function* () {
@@ -43,13 +47,30 @@ describe('the service runtime', () => {
   it('answers /healthz, and /readyz only while its required checks pass and it is not draining', async () => {
     let databaseUp = true;
     service = await start([
-      { name: 'database', check: async () => { if (!databaseUp) throw new Error('connection refused'); } },
-      { name: 'nats', required: false, check: async () => { throw new Error('NATS away'); } },
+      {
+        name: 'database',
+        check: async () => {
+          if (!databaseUp) throw new Error('connection refused');
+        },
+      },
+      {
+        name: 'nats',
+        required: false,
+        check: async () => {
+          throw new Error('NATS away');
+        },
+      },
     ]);
     expect((await fetch(`${base(service)}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base(service)}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', checks: [{ name: 'database', ok: true }, { name: 'nats', ok: false, error: 'NATS away' }] });
+    expect(await ready.json()).toMatchObject({
+      status: 'ready',
+      checks: [
+        { name: 'database', ok: true },
+        { name: 'nats', ok: false, error: 'NATS away' },
+      ],
+    });
 
     databaseUp = false;
     expect((await fetch(`${base(service)}/readyz`)).status).toBe(503);
@@ -59,7 +80,7 @@ describe('the service runtime', () => {
     expect([draining.status, ((await draining.json()) as { status: string }).status]).toEqual([503, 'draining']);
   });
 
-  it('returns the caller\'s correlation id and hides internal errors behind INTERNAL_SERVER_ERROR', async () => {
+  it("returns the caller's correlation id and hides internal errors behind INTERNAL_SERVER_ERROR", async () => {
     service = await start();
     const response = await fetch(service.url, {
       method: 'POST',
@@ -76,13 +97,25 @@ describe('the service runtime', () => {
     service = await start();
     const url = service.url.replace('http', 'ws');
     const refused = await new Promise<number>((resolve) => {
-      const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => {}, on: { closed: (event) => resolve((event as { code: number }).code) } });
+      const client = createClient({
+        url,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: false,
+        onNonLazyError: () => {},
+        on: { closed: (event) => resolve((event as { code: number }).code) },
+      });
       client.subscribe({ query: 'subscription { countdown }' }, { next: () => {}, error: () => {}, complete: () => {} });
     });
     expect(refused).toBe(4403);
 
     const token = await signToken({ subject: 'alice', role: 'customer' }, secret);
-    const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
+    const client = createClient({
+      url,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${token}` },
+    });
     const values: unknown[] = [];
     for await (const event of client.iterate({ query: 'subscription { countdown }' })) values.push(event.data?.countdown);
     await client.dispose();
@@ -92,18 +125,31 @@ describe('the service runtime', () => {
   it('refuses more than 20 subscriptions on one connection with TOO_MANY_SUBSCRIPTIONS', async () => {
     service = await start();
     const token = await signToken({ subject: 'alice', role: 'customer' }, secret);
-    const client = createClient({ url: service.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
+    const client = createClient({
+      url: service.url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${token}` },
+    });
     const codes: unknown[] = [];
     const ends: Array<Promise<void>> = [];
     for (let i = 0; i < 21; i++) {
-      ends.push(new Promise((resolve) => {
-        // "slow" never yields: it holds its slot for as long as the socket is open
-        client.subscribe({ query: 'subscription { hold }' }, {
-          next: () => {},
-          error: (error) => { codes.push(...(Array.isArray(error) ? error : [error]).map((e: any) => e.extensions?.code)); resolve(); },
-          complete: () => resolve(),
-        });
-      }));
+      ends.push(
+        new Promise((resolve) => {
+          // "slow" never yields: it holds its slot for as long as the socket is open
+          client.subscribe(
+            { query: 'subscription { hold }' },
+            {
+              next: () => {},
+              error: (error) => {
+                codes.push(...(Array.isArray(error) ? error : [error]).map((e: any) => e.extensions?.code));
+                resolve();
+              },
+              complete: () => resolve(),
+            },
+          );
+        }),
+      );
     }
     await Promise.race(ends);
     expect(codes).toEqual(['TOO_MANY_SUBSCRIPTIONS']);
@@ -113,7 +159,14 @@ describe('the service runtime', () => {
   it('closes a subscription socket with 4401 when its token expires', async () => {
     service = await start();
     const token = await signToken({ subject: 'alice', role: 'customer' }, secret, { expiresIn: '2s' });
-    const client = createClient({ url: service.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => {}, connectionParams: { authorization: `Bearer ${token}` } });
+    const client = createClient({
+      url: service.url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: false,
+      onNonLazyError: () => {},
+      connectionParams: { authorization: `Bearer ${token}` },
+    });
     const started = Date.now();
     const code = await new Promise<number>((resolve) => client.on('closed', (event) => resolve((event as { code: number }).code)));
     expect(code).toBe(4401);

@@ -1,12 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  ApolloServer,
-  HeaderMap,
-  type ApolloServerOptionsWithGateway,
-  type ApolloServerPlugin,
-  type BaseContext,
-} from '@apollo/server';
+import { ApolloServer, HeaderMap, type ApolloServerOptionsWithGateway, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import type { GraphQLError, GraphQLSchema, ValidationRule } from 'graphql';
 import { attachSubscriptions, type SubscriptionOptions } from './subscriptions.js';
 import { requireUserTokenKeys } from './config.js';
@@ -178,7 +172,10 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
     // Verified once: it names the client for load shedding and the viewer for resolvers.
     const viewer = viewerOf(meta, options.jwtSecret);
     if (shedder) {
-      const subject = await viewer.then((known) => known?.subject, () => undefined);
+      const subject = await viewer.then(
+        (known) => known?.subject,
+        () => undefined,
+      );
       if (!shedder.admit(shedder.clientOf(request, subject), response)) return;
     } else {
       viewer.catch(() => {}); // a bad token is answered by the context below
@@ -222,7 +219,8 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
     const meta = requestMetaOf(request);
     response.setHeader('x-correlation-id', meta.correlationId);
     const url = new URL(request.url ?? '/', 'http://localhost');
-    runWithRequest(meta, async () => {
+    // Every failure is answered inside (the catch below): nothing is left to reject.
+    void runWithRequest(meta, async () => {
       try {
         if (url.pathname === '/healthz') return health.writeLiveness(response);
         if (url.pathname === '/readyz') return await health.writeReadiness(response);
@@ -234,14 +232,20 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
           return;
         }
         logger.error({ err: error }, 'request failed');
-        if (!response.headersSent) writeJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+        if (!response.headersSent)
+          writeJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
         else response.destroy();
       }
     });
   });
 
   const subscriptions = options.subscriptions
-    ? attachSubscriptions(httpServer, { ...options.subscriptions, ...(options.edge ? { edge: options.edge } : {}) }, options.jwtSecret, shedder)
+    ? attachSubscriptions(
+        httpServer,
+        { ...options.subscriptions, ...(options.edge ? { edge: options.edge } : {}) },
+        options.jwtSecret,
+        shedder,
+      )
     : undefined;
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

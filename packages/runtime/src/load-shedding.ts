@@ -66,7 +66,10 @@ export class Quota {
  */
 export function clientAddress(request: IncomingMessage, trustForwardedFor = false): string {
   const forwarded = trustForwardedFor ? request.headers['x-forwarded-for'] : undefined;
-  const hops = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',').map((hop) => hop.trim()).filter(Boolean);
+  const hops = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? ''))
+    .split(',')
+    .map((hop) => hop.trim())
+    .filter(Boolean);
   return `address:${hops.at(-1) ?? request.socket.remoteAddress ?? 'unknown'}`;
 }
 

@@ -24,7 +24,12 @@ const SUGGESTION = / ?Did you mean(.+?)\?$/;
 // The codes Apollo Server gives the same refusals over HTTP, with the rule's own error kept as the
 // original: formatError then answers a DomainError's code, and GraphQL's own code for the rest.
 const parseFailed = (error: GraphQLError): GraphQLError =>
-  new GraphQLError(error.message, { source: error.source, positions: error.positions, originalError: error, extensions: { ...error.extensions, code: 'GRAPHQL_PARSE_FAILED' } });
+  new GraphQLError(error.message, {
+    source: error.source,
+    positions: error.positions,
+    originalError: error,
+    extensions: { ...error.extensions, code: 'GRAPHQL_PARSE_FAILED' },
+  });
 
 const validationFailed = (error: GraphQLError, hideSchema: boolean): GraphQLError =>
   new GraphQLError(hideSchema ? error.message.replace(SUGGESTION, '') : error.message, {
@@ -46,7 +51,11 @@ export function checkOperation({ schema, edge, maxTokens }: OperationChecks, pay
   try {
     document = parse(payload.query, { maxTokens });
   } catch (error) {
-    return [error instanceof GraphQLError ? parseFailed(error) : new GraphQLError('The operation could not be parsed.', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+    return [
+      error instanceof GraphQLError
+        ? parseFailed(error)
+        : new GraphQLError('The operation could not be parsed.', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }),
+    ];
   }
   const production = edge?.production ?? false;
   const rules = [...specifiedRules, ...(edge?.validationRules ?? []), ...(production ? [NoSchemaIntrospectionCustomRule] : [])];

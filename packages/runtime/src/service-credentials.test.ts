@@ -2,14 +2,24 @@ import { createPrivateKey } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { signToken } from './auth.js';
-import { ServiceTrust, generateServiceKey, requireCaller, serviceCredential, serviceKeyFromSeed, type PrivateServiceKey } from './service-credentials.js';
+import {
+  ServiceTrust,
+  generateServiceKey,
+  requireCaller,
+  serviceCredential,
+  serviceKeyFromSeed,
+  type PrivateServiceKey,
+} from './service-credentials.js';
 
 const router = generateServiceKey('router');
 const order = generateServiceKey('order');
 const trust = new ServiceTrust([router.publicKey, order.publicKey]);
 const refused = { code: 'UNAUTHENTICATED' };
 
-const handMade = (key: PrivateServiceKey, claims: { sub?: string; iatSecondsAgo?: number; lifeSeconds?: number; aud?: string; kid?: string }) => {
+const handMade = (
+  key: PrivateServiceKey,
+  claims: { sub?: string; iatSecondsAgo?: number; lifeSeconds?: number; aud?: string; kid?: string },
+) => {
   const issuedAt = Math.floor(Date.now() / 1000) - (claims.iatSecondsAgo ?? 0);
   return new SignJWT({})
     .setProtectedHeader({ alg: 'EdDSA', kid: claims.kid ?? key.kid })
@@ -28,18 +38,24 @@ describe('service credentials', () => {
     expect(await trust.callerOf(undefined)).toBeNull();
   });
 
-  it('cannot be minted by the router for another service: the subject must be the key\'s owner', async () => {
+  it("cannot be minted by the router for another service: the subject must be the key's owner", async () => {
     await expect(trust.callerOf(await handMade(router.privateKey, { sub: 'order' }))).rejects.toMatchObject(refused);
     // Nor by claiming order's key id while signing with the router's key.
-    await expect(trust.callerOf(await handMade(router.privateKey, { sub: 'order', kid: order.privateKey.kid }))).rejects.toMatchObject(refused);
+    await expect(trust.callerOf(await handMade(router.privateKey, { sub: 'order', kid: order.privateKey.kid }))).rejects.toMatchObject(
+      refused,
+    );
   });
 
   it('refuse an unknown key, another audience, a user token, and a credential too old or too long-lived', async () => {
     const stranger = generateServiceKey('order');
     await expect(trust.callerOf(await serviceCredential(stranger.privateKey)())).rejects.toMatchObject(refused);
     await expect(trust.callerOf(await handMade(order.privateKey, { aud: 'bookshop' }))).rejects.toMatchObject(refused);
-    await expect(trust.callerOf(await signToken({ subject: 'order', role: 'staff' }, 'a-secret-of-sixteen-or-more'))).rejects.toMatchObject(refused);
-    await expect(trust.callerOf(await handMade(order.privateKey, { iatSecondsAgo: 3_600, lifeSeconds: 7_200 }))).rejects.toMatchObject(refused);
+    await expect(trust.callerOf(await signToken({ subject: 'order', role: 'staff' }, 'a-secret-of-sixteen-or-more'))).rejects.toMatchObject(
+      refused,
+    );
+    await expect(trust.callerOf(await handMade(order.privateKey, { iatSecondsAgo: 3_600, lifeSeconds: 7_200 }))).rejects.toMatchObject(
+      refused,
+    );
     await expect(trust.callerOf(await handMade(order.privateKey, { lifeSeconds: 86_400 }))).rejects.toMatchObject(refused);
   });
 

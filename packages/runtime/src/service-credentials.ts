@@ -23,7 +23,12 @@ const ISSUER = 'bookshop';
 export const SERVICE_TOKEN_MAX_AGE_SECONDS = 600;
 const CLOCK_SKEW_SECONDS = 5;
 
-const publicJwk = z.object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string().min(1), kid: z.string().regex(/^[a-z]+\.[\w-]+$/) });
+const publicJwk = z.object({
+  kty: z.literal('OKP'),
+  crv: z.literal('Ed25519'),
+  x: z.string().min(1),
+  kid: z.string().regex(/^[a-z]+\.[\w-]+$/),
+});
 const privateJwk = publicJwk.extend({ d: z.string().min(1) });
 export type PublicServiceKey = z.infer<typeof publicJwk>;
 export type PrivateServiceKey = z.infer<typeof privateJwk>;
@@ -45,7 +50,10 @@ export function generateServiceKey(service: string, label = randomLabel()): { pr
 export function serviceKeyFromSeed(service: string, seed: string): { privateKey: PrivateServiceKey; publicKey: PublicServiceKey } {
   const raw = createHash('sha256').update(seed).digest();
   const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), raw]);
-  return keyPairOf(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }), `${service}.${createHash('sha256').update(seed).digest('hex').slice(0, 8)}`);
+  return keyPairOf(
+    createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }),
+    `${service}.${createHash('sha256').update(seed).digest('hex').slice(0, 8)}`,
+  );
 }
 
 function keyPairOf(privateKey: KeyObject, kid: string) {

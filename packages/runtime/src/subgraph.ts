@@ -25,14 +25,25 @@ export interface SubgraphOptions extends Omit<GraphQLServiceOptions, 'apollo' | 
 
 /** Starts one federation 2 subgraph on the shared service runtime. */
 // buildSubgraphSchema types resolvers with an `unknown` context; ours all take ServiceContext.
-export function startSubgraph({ typeDefs, resolvers, subscriptions, entitiesFor = ['router', 'order'], ...options }: SubgraphOptions): Promise<RunningService> {
+export function startSubgraph({
+  typeDefs,
+  resolvers,
+  subscriptions,
+  entitiesFor = ['router', 'order'],
+  ...options
+}: SubgraphOptions): Promise<RunningService> {
   const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> });
   return startGraphQLService({
     ...options,
     apollo: { schema },
     ...(subscriptions ? { subscriptions: { schema } } : {}),
     // No usage reporting to Apollo's cloud and no landing page: only the router faces people.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), internalFieldsOnlyFor(entitiesFor), ...(options.plugins ?? [])],
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
+      internalFieldsOnlyFor(entitiesFor),
+      ...(options.plugins ?? []),
+    ],
   });
 }
 

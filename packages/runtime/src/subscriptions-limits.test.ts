@@ -49,7 +49,7 @@ const clients: Client[] = [];
 const sockets: WebSocket[] = [];
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.terminate();
-  await Promise.all(clients.splice(0).map((client) => client.dispose()));
+  await Promise.all(clients.splice(0).map(async (client) => client.dispose())); // dispose answers void or a promise
   await service?.stop();
   service = undefined;
 });
@@ -108,11 +108,18 @@ function silentSocket(url: string): { opened: Promise<void>; closed: Promise<{ c
 function run(client: Client, query: string): Promise<{ values: unknown[]; errors: Array<{ message: string; code: unknown }> }> {
   return new Promise((resolve) => {
     const values: unknown[] = [];
-    client.subscribe({ query }, {
-      next: (result) => values.push(result.data),
-      error: (error) => resolve({ values, errors: (Array.isArray(error) ? error : [error]).map((e: any) => ({ message: String(e.message), code: e.extensions?.code })) }),
-      complete: () => resolve({ values, errors: [] }),
-    });
+    client.subscribe(
+      { query },
+      {
+        next: (result) => values.push(result.data),
+        error: (error) =>
+          resolve({
+            values,
+            errors: (Array.isArray(error) ? error : [error]).map((e: any) => ({ message: String(e.message), code: e.extensions?.code })),
+          }),
+        complete: () => resolve({ values, errors: [] }),
+      },
+    );
   });
 }
 
@@ -137,7 +144,9 @@ function attack(url: string, count: number, mib: number): Promise<number[]> {
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
-  return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as number[]) : reject(new Error(output)))));
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as number[]) : reject(new Error(output)))),
+  );
 }
 
 describe('WebSocket limits', () => {
@@ -152,7 +161,9 @@ describe('WebSocket limits', () => {
     } finally {
       clearInterval(sampler);
     }
-    console.info(`20 sockets x 10 MiB without a token: RSS ${Math.round(baseline / MiB)} MiB before, peak ${Math.round(peak / MiB)} MiB (+${Math.round((peak - baseline) / MiB)} MiB)`);
+    console.info(
+      `20 sockets x 10 MiB without a token: RSS ${Math.round(baseline / MiB)} MiB before, peak ${Math.round(peak / MiB)} MiB (+${Math.round((peak - baseline) / MiB)} MiB)`,
+    );
     expect(peak - baseline).toBeLessThan(50 * 1_000_000);
   });
 
@@ -210,7 +221,8 @@ describe('WebSocket limits', () => {
     const url = await start({ maxSubscriptionsPerCaller: 3 });
     const [one, two] = [await connect(url, 'alice'), await connect(url, 'alice')];
     await Promise.all([one.outcome, two.outcome]);
-    const hold = (client: Client) => client.subscribe({ query: 'subscription { hold }' }, { next: () => {}, error: () => {}, complete: () => {} });
+    const hold = (client: Client) =>
+      client.subscribe({ query: 'subscription { hold }' }, { next: () => {}, error: () => {}, complete: () => {} });
     const held = [hold(one.client), hold(one.client)];
     // A round trip on the first socket after its two: once it is answered, they are in place.
     expect((await run(one.client, 'subscription { countdown }')).values).toHaveLength(3);
@@ -233,24 +245,37 @@ describe('WebSocket limits', () => {
     });
     const deep: ValidationRule = (context) => ({
       OperationDefinition: (node) => {
-        if (node.selectionSet.selections.length > 3) context.reportError(new GraphQLError('Too wide', { nodes: node, originalError: new DomainError('INVALID_INPUT', 'At most 3 fields.') }));
+        if (node.selectionSet.selections.length > 3)
+          context.reportError(
+            new GraphQLError('Too wide', { nodes: node, originalError: new DomainError('INVALID_INPUT', 'At most 3 fields.') }),
+          );
       },
     });
     const admitOperation = (query: string) =>
-      query.includes('secret') ? new GraphQLError('Only registered operations are served.', { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }) : undefined;
+      query.includes('secret')
+        ? new GraphQLError('Only registered operations are served.', { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })
+        : undefined;
     const url = await start({ maxTokens: 40 }, { validationRules: [noHold, deep], admitOperation });
     const { client, outcome } = await connect(url, 'alice');
     expect(await outcome).toBe('connected');
 
-    expect((await run(client, 'subscription { hold }')).errors).toEqual([{ message: 'hold is not for you', code: 'GRAPHQL_VALIDATION_FAILED' }]);
-    expect((await run(client, '{ a: hello b: hello c: hello d: hello }')).errors).toEqual([{ message: 'At most 3 fields.', code: 'INVALID_INPUT' }]);
+    expect((await run(client, 'subscription { hold }')).errors).toEqual([
+      { message: 'hold is not for you', code: 'GRAPHQL_VALIDATION_FAILED' },
+    ]);
+    expect((await run(client, '{ a: hello b: hello c: hello d: hello }')).errors).toEqual([
+      { message: 'At most 3 fields.', code: 'INVALID_INPUT' },
+    ]);
     expect((await run(client, 'subscription secret { countdown }')).errors.map((e) => e.code)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
     const long = `subscription { ${Array.from({ length: 30 }, (_, i) => `a${i}: countdown`).join(' ')} }`;
     expect((await run(client, long)).errors.map((e) => e.code)).toEqual(['GRAPHQL_PARSE_FAILED']);
     expect((await run(client, 'subscription { countdown }')).values).toHaveLength(3);
 
     // The same refusal over HTTP carries the same code.
-    const http = await fetch(service!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'subscription { hold }' }) });
+    const http = await fetch(service!.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'subscription { hold }' }),
+    });
     const refusal = (await http.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
     expect(refusal.errors.map((e) => [e.message, e.extensions.code])).toEqual([['hold is not for you', 'GRAPHQL_VALIDATION_FAILED']]);
   });

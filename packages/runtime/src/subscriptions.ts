@@ -100,7 +100,9 @@ function cutAfter(socket: WebSocket, ms: number, spare: () => boolean = () => fa
  */
 const toWire = (error: GraphQLError): GraphQLFormattedError =>
   // An error that is not a GraphQLError (a raw one a library let through) is formatted too, never thrown on.
-  error instanceof GraphQLError ? formatError(error.toJSON(), error) : formatError({ message: String((error as { message?: unknown })?.message ?? error) }, error);
+  error instanceof GraphQLError
+    ? formatError(error.toJSON(), error)
+    : formatError({ message: String((error as { message?: unknown })?.message ?? error) }, error);
 
 /** setTimeout's longest wait (2^31−1 ms, 24.8 days): a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -151,7 +153,13 @@ function guarded(subscribe: Subscribe): Subscribe {
       const outcome = await subscribe(args);
       return Symbol.asyncIterator in outcome ? endsQuietly(outcome) : outcome;
     } catch (error) {
-      return { errors: [error instanceof GraphQLError ? error : new GraphQLError(error instanceof Error ? error.message : String(error), { originalError: error as Error })] };
+      return {
+        errors: [
+          error instanceof GraphQLError
+            ? error
+            : new GraphQLError(error instanceof Error ? error.message : String(error), { originalError: error as Error }),
+        ],
+      };
     }
   };
 }
@@ -162,14 +170,23 @@ const tooManySubscriptions = (message: string): GraphQLError[] => {
 };
 
 const onlySubscriptions = (): ExecutionResult => ({
-  errors: [new GraphQLError('This socket carries subscriptions only: send queries and mutations over HTTP (POST /graphql).', { extensions: { code: 'BAD_REQUEST' } })],
+  errors: [
+    new GraphQLError('This socket carries subscriptions only: send queries and mutations over HTTP (POST /graphql).', {
+      extensions: { code: 'BAD_REQUEST' },
+    }),
+  ],
 });
 
 /**
  * `shedder`: the service's load shedder, when it sheds load. Its sockets are counted there too (on
  * figures of their own, see SocketLedger), and its trustForwardedFor names anonymous sockets.
  */
-export function attachSubscriptions(httpServer: Server, options: SubscriptionOptions, jwtSecret: string | UserTokenKeys, shedder?: LoadShedder) {
+export function attachSubscriptions(
+  httpServer: Server,
+  options: SubscriptionOptions,
+  jwtSecret: string | UserTokenKeys,
+  shedder?: LoadShedder,
+) {
   const edge = options.edge !== undefined;
   const initWaitMs = options.connectionInitWaitTimeoutMs ?? 3_000;
   const trustForwardedFor = options.trustForwardedFor ?? shedder?.trustsForwardedFor ?? false;
@@ -208,7 +225,10 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionOpt
   webSocketServer.on('connection', (socket, request) => {
     const seat = ledger.open(clientAddress(request, trustForwardedFor));
     if (typeof seat === 'string') {
-      logger.info({ limit: seat === 'full' ? 'sockets' : 'unauthenticated sockets per address' }, 'a socket was refused: too many connections');
+      logger.info(
+        { limit: seat === 'full' ? 'sockets' : 'unauthenticated sockets per address' },
+        'a socket was refused: too many connections',
+      );
       socket.close(TOO_MANY_CONNECTIONS.code, TOO_MANY_CONNECTIONS.reason);
       cutAfter(socket, CLOSE_GRACE_MS);
       return;
@@ -262,7 +282,8 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionOpt
         const ids = subscriptionsOf(context);
         if (ids.size >= maxPerConnection) return tooManySubscriptions(`At most ${maxPerConnection} subscriptions per connection.`);
         const slot = callerSubscriptions.take(identities.get(context)?.viewer.subject ?? '');
-        if (typeof slot === 'string') return tooManySubscriptions('You hold as many subscriptions as allowed across your connections: complete one first.');
+        if (typeof slot === 'string')
+          return tooManySubscriptions('You hold as many subscriptions as allowed across your connections: complete one first.');
         // The checks HTTP runs: a refusal is returned as the subscription's error.
         const checked = checkOperation(checks, payload);
         if (Array.isArray(checked)) {
@@ -290,7 +311,11 @@ export function attachSubscriptions(httpServer: Server, options: SubscriptionOpt
       },
       context: (context) => {
         const identity = identities.get(context);
-        return { viewer: identity?.viewer ?? null, caller: null, request: identity?.request ?? { correlationId: correlationIdFrom(undefined) } };
+        return {
+          viewer: identity?.viewer ?? null,
+          caller: null,
+          request: identity?.request ?? { correlationId: correlationIdFrom(undefined) },
+        };
       },
     },
     webSocketServer,

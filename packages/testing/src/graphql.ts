@@ -1,4 +1,14 @@
-import { SERVICE_TOKEN_HEADER, credentialEnv, serviceCredential, trustedKeysOf, serviceKeyFromSeed, signToken, type Role, type ServiceConfig, type ShopCredentials } from '@bookshop/runtime';
+import {
+  SERVICE_TOKEN_HEADER,
+  credentialEnv,
+  serviceCredential,
+  trustedKeysOf,
+  serviceKeyFromSeed,
+  signToken,
+  type Role,
+  type ServiceConfig,
+  type ShopCredentials,
+} from '@bookshop/runtime';
 
 export interface GraphQLResult<TData = Record<string, any>> {
   status: number;
@@ -44,17 +54,19 @@ export const TEST_CREDENTIALS: ShopCredentials = {
 };
 export const TEST_JWT_SECRET = TEST_CREDENTIALS.jwtSecret;
 /** A service's credential variables with the test credentials (JWT_SECRET may be replaced, e.g. by a production-length one). */
-export const testCredentialEnv = (service: string, jwtSecret = TEST_JWT_SECRET) => credentialEnv({ ...TEST_CREDENTIALS, jwtSecret }, service);
+export const testCredentialEnv = (service: string, jwtSecret = TEST_JWT_SECRET) =>
+  credentialEnv({ ...TEST_CREDENTIALS, jwtSecret }, service);
 
-export const tokenFor = (role: Role, subject: string, secret = TEST_JWT_SECRET) =>
-  signToken({ role, subject }, secret);
+export const tokenFor = (role: Role, subject: string, secret = TEST_JWT_SECRET) => signToken({ role, subject }, secret);
 
 const routerCredential = serviceCredential(TEST_CREDENTIALS.signingKeys.router);
 /** The header a test adds to speak to a subgraph as the router does (`_entities`). */
 export const routerCredentialHeaders = async (): Promise<Record<string, string>> => ({ [SERVICE_TOKEN_HEADER]: await routerCredential() });
 
 /** The settings of a service a test starts in its own process, with the test credentials. */
-export function testServiceConfig(events: Pick<ServiceConfig['events'], 'url' | 'prefix' | 'stream'> & Partial<ServiceConfig['events']>): ServiceConfig {
+export function testServiceConfig(
+  events: Pick<ServiceConfig['events'], 'url' | 'prefix' | 'stream'> & Partial<ServiceConfig['events']>,
+): ServiceConfig {
   return {
     port: 0,
     host: '127.0.0.1',

@@ -64,10 +64,7 @@ async function prepareSqliteTemplate(context: SqliteContext): Promise<void> {
 
 /** Makes every missing template; called once per test run (vitest globalSetup). */
 export async function prepareTemplates(): Promise<void> {
-  await Promise.all([
-    ...POSTGRES_CONTEXTS.map(preparePostgresTemplate),
-    ...SQLITE_CONTEXTS.map(prepareSqliteTemplate),
-  ]);
+  await Promise.all([...POSTGRES_CONTEXTS.map(preparePostgresTemplate), ...SQLITE_CONTEXTS.map(prepareSqliteTemplate)]);
 }
 
 export function copySqliteTemplate(context: SqliteContext, target: string): void {

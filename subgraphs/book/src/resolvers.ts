@@ -1,4 +1,14 @@
-import { batched, bounds, normalizeText, pageArgs, parseInput, requireCaller, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
+import {
+  batched,
+  bounds,
+  normalizeText,
+  pageArgs,
+  parseInput,
+  requireCaller,
+  requireRole,
+  type GraphQLResolverMap,
+  type ServiceContext,
+} from '@bookshop/runtime';
 import { z } from 'zod';
 import type { BookDatabase } from './database.js';
 import { findBook, findBookByTitle, findBooks, listBooks, registerBook, restockBook } from './domain/catalogue.js';

@@ -1,5 +1,14 @@
 import type { OutboxWriter } from '@bookshop/events';
-import { DomainError, bounds, pageArgs, parseInput, requireCaller, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
+import {
+  DomainError,
+  bounds,
+  pageArgs,
+  parseInput,
+  requireCaller,
+  requireRole,
+  type GraphQLResolverMap,
+  type ServiceContext,
+} from '@bookshop/runtime';
 import { z } from 'zod';
 import type { Delivery, DeliveryDatabase } from './database.js';
 import { visibleDelivery } from './domain/delivery-access.js';

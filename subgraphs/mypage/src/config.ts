@@ -9,6 +9,15 @@ export interface MyPageConfig extends ServiceConfig {
 }
 
 export function myPageConfig(env: NodeJS.ProcessEnv = process.env): MyPageConfig {
-  const { env: own, ...shared } = readServiceEnv(4005, { MYPAGE_INSTANCE: z.string().regex(/^[\w-]+$/).default('main') }, env);
+  const { env: own, ...shared } = readServiceEnv(
+    4005,
+    {
+      MYPAGE_INSTANCE: z
+        .string()
+        .regex(/^[\w-]+$/)
+        .default('main'),
+    },
+    env,
+  );
   return { ...shared, databaseUrl: sqliteDatabaseUrl('mypage', env), instance: own.MYPAGE_INSTANCE };
 }

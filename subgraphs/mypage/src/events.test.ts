@@ -39,8 +39,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) =>
-  eventually(async () => condition(), Boolean, timeoutMs);
+const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) => eventually(async () => condition(), Boolean, timeoutMs);
 
 it('an event redelivered after its effect committed but before its ack (a crash) changes the entry once', async () => {
   const consumer = `mypage-crash-${randomUUID().slice(0, 6)}`;
@@ -59,7 +58,11 @@ it('an event redelivered after its effect committed but before its ack (a crash)
 
   const orderId = randomUUID();
   const meta = { orderId, correlationId: 'crash-test' };
-  const placed = eventOf(OrderPlaced, { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Dune', quantity: 1, address: 'x' }, meta);
+  const placed = eventOf(
+    OrderPlaced,
+    { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Dune', quantity: 1, address: 'x' },
+    meta,
+  );
   const started = eventOf(DeliveryStarted, { deliveryId: randomUUID(), orderId, address: 'x' }, meta);
   await bus.js.publish(subjectOf(bus.prefix, OrderPlaced), JSON.stringify(placed), { msgID: placed.id });
   await bus.js.publish(subjectOf(bus.prefix, DeliveryStarted), JSON.stringify(started), { msgID: started.id });
@@ -125,7 +128,11 @@ it('a DeliveryStarted redelivered after DeliveryCompleted (its first attempt hit
 it('events that arrive before their OrderPlaced are kept, never dead-lettered, and end in the entry the natural order gives', async () => {
   const consumer = `mypage-early-${randomUUID().slice(0, 6)}`;
   const pushed: Array<{ orderId: string }> = [];
-  const running = await startConsumer({ bus, durable: consumer, handlers: myPageHandlers(db, consumer, (entry) => pushed.push(entry as never)) });
+  const running = await startConsumer({
+    bus,
+    durable: consumer,
+    handlers: myPageHandlers(db, consumer, (entry) => pushed.push(entry as never)),
+  });
   const delivered = randomUUID();
   const cancelled = randomUUID();
   // Delivery's and order's events overtake OrderPlaced: a delivered order and a cancelled one
@@ -135,7 +142,10 @@ it('events that arrive before their OrderPlaced are kept, never dead-lettered, a
   await publish(OrderDelivered, eventOf(OrderDelivered, { orderId: delivered, customerId: 'alice' }, meta(delivered)));
   await publish(DeliveryCancelled, eventOf(DeliveryCancelled, { deliveryId: randomUUID(), orderId: cancelled }, meta(cancelled)));
   await publish(OrderCancelled, eventOf(OrderCancelled, { orderId: cancelled, customerId: 'alice' }, meta(cancelled)));
-  const early = await publish(StockReleased, eventOf(StockReleased, { orderId: cancelled, bookId: randomUUID(), quantity: 1, stock: 3 }, meta(cancelled)));
+  const early = await publish(
+    StockReleased,
+    eventOf(StockReleased, { orderId: cancelled, bookId: randomUUID(), quantity: 1, stock: 3 }, meta(cancelled)),
+  );
   // Let every delivery attempt of those early events happen before their orders are placed.
   await settled(consumer, early);
   expect(await parkedBy(consumer)).toEqual([]);
@@ -147,10 +157,18 @@ it('events that arrive before their OrderPlaced are kept, never dead-lettered, a
   await running.stop();
   expect(await parkedBy(consumer)).toEqual([]);
   expect(await db.myPageEntry.findUniqueOrThrow({ where: { orderId: delivered } })).toMatchObject({
-    customerId: 'alice', title: 'Dune', orderStatus: 'DELIVERED', deliveryStatus: 'DELIVERED', version: 4,
+    customerId: 'alice',
+    title: 'Dune',
+    orderStatus: 'DELIVERED',
+    deliveryStatus: 'DELIVERED',
+    version: 4,
   });
   expect(await db.myPageEntry.findUniqueOrThrow({ where: { orderId: cancelled } })).toMatchObject({
-    customerId: 'alice', title: 'Dune', orderStatus: 'CANCELLED', deliveryStatus: 'CANCELLED', version: 4,
+    customerId: 'alice',
+    title: 'Dune',
+    orderStatus: 'CANCELLED',
+    deliveryStatus: 'CANCELLED',
+    version: 4,
   });
   expect(ours().map((entry) => entry.orderId)).toEqual([delivered, cancelled]);
 });

@@ -6,7 +6,9 @@ import type { Prisma } from './generated/prisma/client.js';
 import { projectEvent } from './projection-store.js';
 
 /** Every event the projection knows how to apply. */
-export const PROJECTED_EVENTS: EventDefinition[] = EVENTS.filter((definition) => (PROJECTED_EVENT_TYPES as readonly string[]).includes(definition.type));
+export const PROJECTED_EVENTS: EventDefinition[] = EVENTS.filter((definition) =>
+  (PROJECTED_EVENT_TYPES as readonly string[]).includes(definition.type),
+);
 
 /** Each my page instance keeps its own read model, fed by its own durable consumer. */
 export const consumerName = (instance: string) => `mypage-${instance}`;

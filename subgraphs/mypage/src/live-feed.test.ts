@@ -5,8 +5,21 @@ import { LiveFeed } from './live-feed.js';
 import { LiveUpdates } from './live-updates.js';
 
 const entry = (orderId: string, version: number, customerId = 'alice'): VisibleEntry => ({
-  orderId, customerId, bookId: 'b', title: 'Dune', quantity: 1, address: 'x', orderStatus: 'PLACED', deliveryStatus: null,
-  deliveryStarted: false, reviewRating: null, reviewContent: null, stockReleased: false, version, createdAt: new Date(0), updatedAt: new Date(0),
+  orderId,
+  customerId,
+  bookId: 'b',
+  title: 'Dune',
+  quantity: 1,
+  address: 'x',
+  orderStatus: 'PLACED',
+  deliveryStatus: null,
+  deliveryStarted: false,
+  reviewRating: null,
+  reviewContent: null,
+  stockReleased: false,
+  version,
+  createdAt: new Date(0),
+  updatedAt: new Date(0),
 });
 const versions = (entries: VisibleEntry[]) => entries.map((e) => `${e.orderId}@${e.version}`);
 

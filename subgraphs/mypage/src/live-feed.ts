@@ -32,7 +32,11 @@ export class LiveFeed implements AsyncIterableIterator<VisibleEntry> {
   private closed = false;
   private failure: SubscriberTooSlow | undefined;
 
-  constructor(live: LiveUpdates, channel: Channel, private readonly maxQueued = MAX_QUEUED_CHANGES) {
+  constructor(
+    live: LiveUpdates,
+    channel: Channel,
+    private readonly maxQueued = MAX_QUEUED_CHANGES,
+  ) {
     this.stopListening = live.listen(channel, (entry) => this.push(entry));
   }
 

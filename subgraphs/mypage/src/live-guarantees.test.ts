@@ -55,12 +55,14 @@ beforeAll(async () => {
   bus = await connectEventBus({ ...events, name: 'live-guarantees-test' });
   service = await startMyPageService(
     {
-      ...testServiceConfig(events), databaseUrl: database.url, instance: 'lg-test',
+      ...testServiceConfig(events),
+      databaseUrl: database.url,
+      instance: 'lg-test',
     },
     {
       waitForOrderMs: 1_500,
       live,
-      aroundInitialRead: async <T,>(channel: string, read: () => Promise<T>): Promise<T> => {
+      aroundInitialRead: async <T>(channel: string, read: () => Promise<T>): Promise<T> => {
         const around = aroundRead.get(channel) ?? (jittered.has(channel) ? jitter : undefined);
         aroundRead.delete(channel);
         return (around ? around(read) : read()) as Promise<T>;
@@ -69,7 +71,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
+  await Promise.all(clients.map(async (client) => client.dispose())); // dispose answers void or a promise
   await service.stop();
   await bus.jsm.streams.delete(bus.stream);
   await bus.close();
@@ -79,7 +81,13 @@ afterAll(async () => {
 const wsUrl = () => service.url.replace('http', 'ws');
 
 function connectWith(token: string): Client {
-  const client = createClient({ url: wsUrl(), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: { authorization: `Bearer ${token}` } });
+  const client = createClient({
+    url: wsUrl(),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+    connectionParams: { authorization: `Bearer ${token}` },
+  });
   clients.push(client);
   return client;
 }
@@ -98,19 +106,22 @@ function watch(client: Client, query: string, variables: Record<string, unknown>
   const errors: Array<{ message?: string; extensions?: { code?: string } }> = [];
   const checks = new Set<() => void>();
   const notify = () => checks.forEach((check) => check());
-  const stop = client.subscribe({ query, variables }, {
-    next: (result) => {
-      if (result.errors) errors.push(...(result.errors as never[]));
-      const data = result.data as Record<string, Pushed> | undefined;
-      if (data) received.push(Object.values(data)[0]!);
-      notify();
+  const stop = client.subscribe(
+    { query, variables },
+    {
+      next: (result) => {
+        if (result.errors) errors.push(...(result.errors as never[]));
+        const data = result.data as Record<string, Pushed> | undefined;
+        if (data) received.push(Object.values(data)[0]!);
+        notify();
+      },
+      error: (error) => {
+        errors.push(...((Array.isArray(error) ? error : [error]) as never[]));
+        notify();
+      },
+      complete: notify,
     },
-    error: (error) => {
-      errors.push(...((Array.isArray(error) ? error : [error]) as never[]));
-      notify();
-    },
-    complete: notify,
-  });
+  );
   const until = (condition: () => boolean, what: string, timeoutMs = 5_000) =>
     new Promise<void>((resolve, reject) => {
       const check = () => {
@@ -121,7 +132,11 @@ function watch(client: Client, query: string, variables: Record<string, unknown>
       };
       const timer = setTimeout(() => {
         checks.delete(check);
-        reject(new Error(`${what}: not within ${timeoutMs} ms; received ${JSON.stringify(received.map((e) => [e.orderId.slice(0, 8), e.version]))}, errors ${JSON.stringify(errors)}`));
+        reject(
+          new Error(
+            `${what}: not within ${timeoutMs} ms; received ${JSON.stringify(received.map((e) => [e.orderId.slice(0, 8), e.version]))}, errors ${JSON.stringify(errors)}`,
+          ),
+        );
       }, timeoutMs);
       checks.add(check);
       check();
@@ -149,7 +164,10 @@ function lifecycle(order: ReturnType<typeof placed>): [Change, Change, Change, C
     [DeliveryStarted, eventOf(DeliveryStarted, { deliveryId, orderId, address: 'x' }, meta(orderId))],
     [DeliveryCompleted, eventOf(DeliveryCompleted, { deliveryId, orderId }, meta(orderId))],
     [OrderDelivered, eventOf(OrderDelivered, { orderId, customerId }, meta(orderId))],
-    [ReviewWritten, eventOf(ReviewWritten, { reviewId: randomUUID(), orderId, bookId, customerId, rating: 5, content: 'great' }, meta(orderId))],
+    [
+      ReviewWritten,
+      eventOf(ReviewWritten, { reviewId: randomUUID(), orderId, bookId, customerId, rating: 5, content: 'great' }, meta(orderId)),
+    ],
   ];
 }
 
@@ -219,7 +237,12 @@ describe('live subscribers of my page', () => {
     }
     for (let i = 0; i < 100; i++) {
       const { query: q, variables } = query(i);
-      const own = createClient({ url: wsUrl(), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
+      const own = createClient({
+        url: wsUrl(),
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        connectionParams: { authorization: `Bearer ${token}` },
+      });
       const subscriber = watch(own, q, variables);
       await subscriber.until(() => subscriber.has(orderId, 5), `close cycle ${i}`);
       await own.dispose(); // the socket closes with the subscription still on

@@ -7,7 +7,10 @@ function entryOf(row: MyPageEntry): Entry {
   const { customerId, bookId, title, quantity, address } = row;
   return {
     orderId: row.orderId,
-    details: customerId !== null && title !== null && quantity !== null && address !== null ? { customerId, bookId, title, quantity, address } : null,
+    details:
+      customerId !== null && title !== null && quantity !== null && address !== null
+        ? { customerId, bookId, title, quantity, address }
+        : null,
     orderStatus: row.orderStatus as OrderStatus,
     deliveryStatus: row.deliveryStatus as DeliveryStatus | null,
     deliveryStarted: row.deliveryStarted,

@@ -27,7 +27,9 @@ beforeAll(async () => {
   const events = { url: TEST_NATS_URL, prefix: `rb_${run}`, stream: `RB_${run}`, ackWaitMs: 30_000, replicas: 1 };
   bus = await connectEventBus({ ...events, name: 'rebuild-test' });
   config = {
-    ...testServiceConfig(events), databaseUrl: database.url, instance,
+    ...testServiceConfig(events),
+    databaseUrl: database.url,
+    instance,
   };
   service = await startMyPageService(config);
 });
@@ -64,7 +66,11 @@ function rebuild(): Promise<{ code: number; stdout: string; stderr: string }> {
 
 async function place(): Promise<string> {
   const orderId = randomUUID();
-  const event = eventOf(OrderPlaced, { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Dune', quantity: 1, address: 'x' }, { orderId, correlationId: 'rebuild-test' });
+  const event = eventOf(
+    OrderPlaced,
+    { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Dune', quantity: 1, address: 'x' },
+    { orderId, correlationId: 'rebuild-test' },
+  );
   await bus.js.publish(subjectOf(bus.prefix, OrderPlaced), JSON.stringify(event), { msgID: event.id });
   return orderId;
 }
@@ -85,7 +91,10 @@ it('refuses to rebuild while the instance runs, with a clear message and a non-z
 }, 60_000);
 
 it('rebuilds once the instance is stopped: the next start replays the stream into the same entries', async () => {
-  const before = await db.myPageEntry.findMany({ orderBy: { orderId: 'asc' }, select: { orderId: true, orderStatus: true, version: true } });
+  const before = await db.myPageEntry.findMany({
+    orderBy: { orderId: 'asc' },
+    select: { orderId: true, orderStatus: true, version: true },
+  });
   expect(before).toHaveLength(2);
   await service!.stop();
   service = undefined;
@@ -102,14 +111,16 @@ it('rebuilds once the instance is stopped: the next start replays the stream int
   expect(after).toEqual(before);
 }, 60_000);
 
-it("counts a crashed instance as running until its heartbeat is older than the TTL, then rebuilds", async () => {
+it('counts a crashed instance as running until its heartbeat is older than the TTL, then rebuilds', async () => {
   const other = createSqliteTestDatabase('mypage');
   const otherDb = await openMyPageDatabase(other.url);
   try {
     const crashed = 'crashed-test';
     await bus.jsm.consumers.add(bus.stream, { durable_name: consumerName(crashed) });
     // A process killed 3 s ago: it never removed its heartbeat.
-    await otherDb.instanceHeartbeat.create({ data: { id: randomUUID(), instance: crashed, host: 'h', pid: 1, seenAt: new Date(Date.now() - 3_000) } });
+    await otherDb.instanceHeartbeat.create({
+      data: { id: randomUUID(), instance: crashed, host: 'h', pid: 1, seenAt: new Date(Date.now() - 3_000) },
+    });
     await expect(resetReadModel(otherDb, bus, crashed, 10_000)).rejects.toBeInstanceOf(InstanceRunning);
     await expect(bus.jsm.consumers.info(bus.stream, consumerName(crashed))).resolves.toBeTruthy(); // nothing was touched
 

@@ -26,7 +26,9 @@ export async function resetReadModel(db: MyPageDatabase, bus: EventBus, instance
       await tx.instanceHeartbeat.deleteMany({ where: { seenAt: { lt: new Date(Date.now() - ttlMs) } } });
       const running = await tx.instanceHeartbeat.findMany({ orderBy: { seenAt: 'desc' } });
       if (running.length) {
-        const who = running.map((beat) => `pid ${beat.pid} on ${beat.host}, last seen ${((Date.now() - beat.seenAt.getTime()) / 1_000).toFixed(1)} s ago`);
+        const who = running.map(
+          (beat) => `pid ${beat.pid} on ${beat.host}, last seen ${((Date.now() - beat.seenAt.getTime()) / 1_000).toFixed(1)} s ago`,
+        );
         throw new InstanceRunning(
           `my page "${instance}" is running (${who.join('; ')}): stop it first, then rebuild. ` +
             `(An instance that crashed stops counting ${ttlMs / 1_000} s after its last heartbeat.)`,

@@ -16,7 +16,10 @@ export interface MyPageServiceOptions extends LiveSubscriptionOptions {
 }
 
 /** The customer's read model (CQRS): projected from the shop's events, never by calling other subgraphs. */
-export async function startMyPageService(config: MyPageConfig, { live = new LiveUpdates(), ...subscriptionOptions }: MyPageServiceOptions = {}): Promise<RunningService> {
+export async function startMyPageService(
+  config: MyPageConfig,
+  { live = new LiveUpdates(), ...subscriptionOptions }: MyPageServiceOptions = {},
+): Promise<RunningService> {
   const database = await openMyPageDatabase(config.databaseUrl);
   const consumer = consumerName(config.instance);
   // Recorded before the consumer starts and removed after it stops: while it is there, a rebuild

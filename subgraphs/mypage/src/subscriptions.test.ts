@@ -1,5 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { DeliveryCompleted, DeliveryStarted, OrderCancelled, OrderDelivered, OrderPlaced, connectEventBus, eventOf, subjectOf, type EventBus, type EventDefinition, type EventEnvelope } from '@bookshop/events';
+import {
+  DeliveryCompleted,
+  DeliveryStarted,
+  OrderCancelled,
+  OrderDelivered,
+  OrderPlaced,
+  connectEventBus,
+  eventOf,
+  subjectOf,
+  type EventBus,
+  type EventDefinition,
+  type EventEnvelope,
+} from '@bookshop/events';
 import { type RunningService } from '@bookshop/runtime';
 import { createSqliteTestDatabase, eventually, TEST_NATS_URL, type TestDatabase, tokenFor, testServiceConfig } from '@bookshop/testing';
 import { createClient, type Client } from 'graphql-ws';
@@ -23,7 +35,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
+  await Promise.all(clients.map(async (client) => client.dispose())); // dispose answers void or a promise
   await service.stop();
   await bus.jsm.streams.delete(bus.stream);
   await bus.close();
@@ -46,27 +58,33 @@ async function connect(subject: string | null): Promise<Client> {
 function collect(client: Client, query: string, variables: Record<string, unknown> = {}) {
   const received: Array<Record<string, unknown>> = [];
   const errors: Array<{ extensions?: { code?: string } }> = [];
-  client.subscribe({ query, variables }, {
-    next: (result) => {
-      if (result.errors) errors.push(...(result.errors as never[]));
-      const data = result.data as Record<string, Record<string, unknown>> | undefined;
-      if (data) received.push(Object.values(data)[0]!);
+  client.subscribe(
+    { query, variables },
+    {
+      next: (result) => {
+        if (result.errors) errors.push(...(result.errors as never[]));
+        const data = result.data as Record<string, Record<string, unknown>> | undefined;
+        if (data) received.push(Object.values(data)[0]!);
+      },
+      error: (error) => errors.push(...((Array.isArray(error) ? error : [error]) as never[])),
+      complete: () => {},
     },
-    error: (error) => errors.push(...((Array.isArray(error) ? error : [error]) as never[])),
-    complete: () => {},
-  });
+  );
   return { received, errors };
 }
 
-const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) =>
-  eventually(async () => condition(), Boolean, timeoutMs);
+const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) => eventually(async () => condition(), Boolean, timeoutMs);
 
 const publish = <D extends EventDefinition>(definition: D, event: EventEnvelope) =>
   bus.js.publish(subjectOf(bus.prefix, definition), JSON.stringify(event), { msgID: event.id });
 
 function placed(customerId: string) {
   const orderId = randomUUID();
-  return eventOf(OrderPlaced, { orderId, customerId, bookId: randomUUID(), title: 'Dune', quantity: 2, address: '1 Arrakis Way' }, { orderId, correlationId: 'c' });
+  return eventOf(
+    OrderPlaced,
+    { orderId, customerId, bookId: randomUUID(), title: 'Dune', quantity: 2, address: '1 Arrakis Way' },
+    { orderId, correlationId: 'c' },
+  );
 }
 
 const ENTRY = 'orderId orderStatus deliveryStatus version';
@@ -145,7 +163,10 @@ describe('live my page', () => {
     const anonymous = await connect(null);
     const refused = await new Promise<number>((resolve) => {
       anonymous.on('closed', (event) => resolve((event as { code: number }).code));
-      anonymous.subscribe({ query: `subscription { myPageUpdated { ${ENTRY} } }` }, { next: () => {}, error: () => {}, complete: () => {} });
+      anonymous.subscribe(
+        { query: `subscription { myPageUpdated { ${ENTRY} } }` },
+        { next: () => {}, error: () => {}, complete: () => {} },
+      );
     });
     expect(refused).toBe(4403);
   });

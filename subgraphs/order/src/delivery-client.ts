@@ -32,10 +32,13 @@ export function createDeliveryClient(options: DeliveryClientOptions): Shipments 
   const policy = wrap(
     breaker,
     timeout(options.timeoutMs ?? 1_000, TimeoutStrategy.Aggressive),
-    retry(handleWhen((error) => error instanceof TransportError && error.connectionRefused), {
-      maxAttempts: 2,
-      backoff: new ExponentialBackoff({ initialDelay: 25, maxDelay: 100 }),
-    }),
+    retry(
+      handleWhen((error) => error instanceof TransportError && error.connectionRefused),
+      {
+        maxAttempts: 2,
+        backoff: new ExponentialBackoff({ initialDelay: 25, maxDelay: 100 }),
+      },
+    ),
   );
   const delivery = subgraphCaller({ url: options.deliveryUrl, token: options.token, businessCodes: [] });
 
@@ -48,12 +51,19 @@ export function createDeliveryClient(options: DeliveryClientOptions): Shipments 
         throw (
           refusedByPolicy(
             error,
-            { breakerOpen: 'Cancelling is paused for a moment: delivery is not answering. Your order is unchanged; please try again shortly.' },
+            {
+              breakerOpen:
+                'Cancelling is paused for a moment: delivery is not answering. Your order is unchanged; please try again shortly.',
+            },
             halfOpenAfterMs,
           ) ??
-          new DomainError('SERVICE_UNAVAILABLE', 'Delivery did not confirm the cancel in time. Your order is unchanged for now; please try again.', {
-            retryAfterSeconds: RETRY_AFTER_SECONDS,
-          })
+          new DomainError(
+            'SERVICE_UNAVAILABLE',
+            'Delivery did not confirm the cancel in time. Your order is unchanged for now; please try again.',
+            {
+              retryAfterSeconds: RETRY_AFTER_SECONDS,
+            },
+          )
         );
       }
       return stopOutcome(shipment.status);
@@ -65,5 +75,7 @@ export function createDeliveryClient(options: DeliveryClientOptions): Shipments 
 function stopOutcome(status: 'PREPARING' | 'DELIVERED' | 'CANCELLED'): ShipmentStop {
   if (status === 'CANCELLED') return 'STOPPED';
   if (status === 'DELIVERED') return 'DELIVERED';
-  throw new DomainError('SERVICE_UNAVAILABLE', 'Delivery answered the cancel without deciding it. Please try again.', { retryAfterSeconds: RETRY_AFTER_SECONDS });
+  throw new DomainError('SERVICE_UNAVAILABLE', 'Delivery answered the cancel without deciding it. Please try again.', {
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
+  });
 }

@@ -42,8 +42,7 @@ async function writeOrderPlaced(): Promise<string> {
   return event.id;
 }
 
-const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 20_000) =>
-  eventually(async () => condition(), Boolean, timeoutMs);
+const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 20_000) => eventually(async () => condition(), Boolean, timeoutMs);
 
 it('keeps events in the outbox while NATS is away, and publishes every one exactly once when it is back', async () => {
   const bus = await connectEventBus({ url: nats.url, prefix: PREFIX, stream: STREAM, name: 'relay-test' });
@@ -107,7 +106,11 @@ it('reports NATS in readiness while it is away, without making the service unrea
     name: 'order',
     store: prismaOutboxStore(db.outboxEvent),
   });
-  const natsAnswers = () => publishing.readiness.check().then(() => true, () => false);
+  const natsAnswers = () =>
+    publishing.readiness.check().then(
+      () => true,
+      () => false,
+    );
   expect(publishing.readiness.required).toBe(false);
   await until(natsAnswers);
   await nats.stop();

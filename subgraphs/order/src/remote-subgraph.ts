@@ -29,7 +29,12 @@ export function transportBreaker(name: string, options: { threshold: number; hal
     breaker: new ConsecutiveBreaker(options.threshold),
   });
   breaker.onStateChange((state) => {
-    const label = { [CircuitState.Closed]: 'closed', [CircuitState.Open]: 'open', [CircuitState.HalfOpen]: 'half-open', [CircuitState.Isolated]: 'isolated' }[state];
+    const label = {
+      [CircuitState.Closed]: 'closed',
+      [CircuitState.Open]: 'open',
+      [CircuitState.HalfOpen]: 'half-open',
+      [CircuitState.Isolated]: 'isolated',
+    }[state];
     logger.warn({ breaker: name, state: label }, `circuit breaker to ${name} is now ${label}`);
   });
   return breaker;
@@ -44,13 +49,21 @@ export interface SubgraphCaller {
   call<T>(policy: IPolicy, query: string, variables: Record<string, unknown>, field: string, nullable?: boolean): Promise<T>;
 }
 
-export function subgraphCaller(options: { url: string; token: () => Promise<string>; businessCodes: readonly ErrorCode[] }): SubgraphCaller {
+export function subgraphCaller(options: {
+  url: string;
+  token: () => Promise<string>;
+  businessCodes: readonly ErrorCode[];
+}): SubgraphCaller {
   const business: ReadonlySet<string> = new Set(options.businessCodes);
   return {
     async call<T>(policy: IPolicy, query: string, variables: Record<string, unknown>, field: string, nullable = false): Promise<T> {
       const token = await options.token();
       return policy.execute(async ({ signal }) => {
-        const response = await postGraphQL<Record<string, T>>(options.url, { query, variables }, { headers: { [SERVICE_TOKEN_HEADER]: token }, signal });
+        const response = await postGraphQL<Record<string, T>>(
+          options.url,
+          { query, variables },
+          { headers: { [SERVICE_TOKEN_HEADER]: token }, signal },
+        );
         const error = response.errors?.[0];
         const code = error?.extensions?.code;
         if (typeof code === 'string' && business.has(code) && isKnownCode(code)) throw new DomainError(code, error?.message ?? code);
@@ -64,10 +77,17 @@ export function subgraphCaller(options: { url: string; token: () => Promise<stri
 }
 
 /** A call the policy refused before it left (open breaker, full bulkhead), as the customer's answer; null otherwise. */
-export function refusedByPolicy(error: unknown, messages: { breakerOpen: string; busy?: string }, halfOpenAfterMs: number): DomainError | null {
+export function refusedByPolicy(
+  error: unknown,
+  messages: { breakerOpen: string; busy?: string },
+  halfOpenAfterMs: number,
+): DomainError | null {
   if (error instanceof BrokenCircuitError) {
     return new DomainError('SERVICE_UNAVAILABLE', messages.breakerOpen, { retryAfterSeconds: Math.ceil(halfOpenAfterMs / 1000) });
   }
-  if (error instanceof BulkheadRejectedError) return new DomainError('SERVICE_UNAVAILABLE', messages.busy ?? 'The shop is busy right now. Please try again in a moment.', { retryAfterSeconds: 1 });
+  if (error instanceof BulkheadRejectedError)
+    return new DomainError('SERVICE_UNAVAILABLE', messages.busy ?? 'The shop is busy right now. Please try again in a moment.', {
+      retryAfterSeconds: 1,
+    });
   return null;
 }

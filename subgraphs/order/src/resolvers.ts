@@ -41,12 +41,18 @@ export function createResolvers(
         const customer = requireRole(viewer, 'customer');
         const parsed = parseInput(placeOrderInput, input);
         return admit(() =>
-          placeOrder(db, stock, events, {
-            ...parsed,
-            customerId: customer.subject,
-            correlationId: request.correlationId,
-            traceparent: request.traceparent,
-          }, limits),
+          placeOrder(
+            db,
+            stock,
+            events,
+            {
+              ...parsed,
+              customerId: customer.subject,
+              correlationId: request.correlationId,
+              traceparent: request.traceparent,
+            },
+            limits,
+          ),
         );
       },
       cancelOrder: (_: unknown, { orderId }: { orderId: string }, { viewer, request }: ServiceContext) => {

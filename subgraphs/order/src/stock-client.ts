@@ -1,13 +1,4 @@
-import {
-  ExponentialBackoff,
-  TimeoutStrategy,
-  bulkhead,
-  handleWhen,
-  retry,
-  timeout,
-  wrap,
-  type IPolicy,
-} from 'cockatiel';
+import { ExponentialBackoff, TimeoutStrategy, bulkhead, handleWhen, retry, timeout, wrap, type IPolicy } from 'cockatiel';
 import { DomainError, TransportError, crashAt } from '@bookshop/runtime';
 import { StockOutcomeUnknown, type HeldStock, type StockReservations } from './domain/stock-reservations.js';
 import { refusedByPolicy, subgraphCaller, transportBreaker } from './remote-subgraph.js';
@@ -54,19 +45,25 @@ export function createStockClient(options: StockClientOptions): StockReservation
     bulkhead(options.maxConcurrent ?? 8, options.maxQueued ?? 1_000),
     breaker,
     timeout(options.timeoutMs ?? 500, TimeoutStrategy.Aggressive),
-    retry(handleWhen((error) => error instanceof TransportError && error.connectionRefused), {
-      maxAttempts: 2,
-      backoff: new ExponentialBackoff({ initialDelay: 25, maxDelay: 100 }),
-    }),
+    retry(
+      handleWhen((error) => error instanceof TransportError && error.connectionRefused),
+      {
+        maxAttempts: 2,
+        backoff: new ExponentialBackoff({ initialDelay: 25, maxDelay: 100 }),
+      },
+    ),
   );
   // Compensation must not be refused by the breaker it cleans up after: it has its own budget,
   // and releasing is safe to repeat.
   const releasePolicy: IPolicy = wrap(
     timeout(2_000, TimeoutStrategy.Aggressive),
-    retry(handleWhen((error) => error instanceof TransportError), {
-      maxAttempts: 3,
-      backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 400 }),
-    }),
+    retry(
+      handleWhen((error) => error instanceof TransportError),
+      {
+        maxAttempts: 3,
+        backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 400 }),
+      },
+    ),
   );
   // The reconciler's question goes through the breaker: a book known to be down is not asked, and
   // once the breaker half-opens the question is as good a trial call as an order.
@@ -75,7 +72,10 @@ export function createStockClient(options: StockClientOptions): StockReservation
   function translate(error: unknown): never {
     const refused = refusedByPolicy(
       error,
-      { breakerOpen: 'Ordering is paused for a moment: the catalogue is not answering. Please try again shortly.', busy: 'The shop is busy right now. Please try again in a moment.' },
+      {
+        breakerOpen: 'Ordering is paused for a moment: the catalogue is not answering. Please try again shortly.',
+        busy: 'The shop is busy right now. Please try again in a moment.',
+      },
       halfOpenAfter,
     );
     if (refused) throw refused;

@@ -47,7 +47,10 @@ async function publish(definition: EventDefinition, event: EventEnvelope): Promi
   return (await bus.js.publish(subjectOf(bus.prefix, definition), JSON.stringify(event), { msgID: event.id })).seq;
 }
 const placed = (orderId: string, bookId: string) =>
-  publish(OrderPlaced, eventOf(OrderPlaced, { orderId, customerId: 'alice', bookId, title: 'Dune', quantity: 1, address: 'x' }, meta(orderId)));
+  publish(
+    OrderPlaced,
+    eventOf(OrderPlaced, { orderId, customerId: 'alice', bookId, title: 'Dune', quantity: 1, address: 'x' }, meta(orderId)),
+  );
 const delivered = (orderId: string) => publish(OrderDelivered, eventOf(OrderDelivered, { orderId, customerId: 'alice' }, meta(orderId)));
 const cancelled = (orderId: string) => publish(OrderCancelled, eventOf(OrderCancelled, { orderId, customerId: 'alice' }, meta(orderId)));
 
@@ -61,7 +64,11 @@ async function consume() {
   return {
     /** Waits until the consumer has acked (applied or parked) every message up to stream sequence `seq`. */
     settled: (seq: number) =>
-      eventually(async () => (await bus.jsm.consumers.info(bus.stream, durable)).ack_floor.stream_seq, (floor) => floor >= seq, 20_000),
+      eventually(
+        async () => (await bus.jsm.consumers.info(bus.stream, durable)).ack_floor.stream_seq,
+        (floor) => floor >= seq,
+        20_000,
+      ),
     parked: async () => {
       const info = await bus.jsm.streams.info(bus.stream, { subjects_filter: deadLetterFilter(bus.prefix, durable) });
       return Object.keys(info.state.subjects ?? {});
@@ -69,7 +76,8 @@ async function consume() {
   };
 }
 
-const reviewAs = (orderId: string) => writeReview(db, outboxWriter(bus.prefix), alice, { orderId, rating: 5, content: 'Luminous.' }, { correlationId: 'review-events-test' });
+const reviewAs = (orderId: string) =>
+  writeReview(db, outboxWriter(bus.prefix), alice, { orderId, rating: 5, content: 'Luminous.' }, { correlationId: 'review-events-test' });
 
 it('OrderDelivered and OrderCancelled that arrive before their OrderPlaced are kept, never dead-lettered', async () => {
   const { settled, parked } = await consume();
@@ -84,8 +92,16 @@ it('OrderDelivered and OrderCancelled that arrive before their OrderPlaced are k
   await placed(toDeliver, bookId);
   await settled(await placed(toCancel, bookId));
   expect(await parked()).toEqual([]);
-  expect(await db.reviewableOrder.findUniqueOrThrow({ where: { orderId: toDeliver } })).toMatchObject({ customerId: 'alice', bookId, status: 'DELIVERED' });
-  expect(await db.reviewableOrder.findUniqueOrThrow({ where: { orderId: toCancel } })).toMatchObject({ customerId: 'alice', bookId, status: 'CANCELLED' });
+  expect(await db.reviewableOrder.findUniqueOrThrow({ where: { orderId: toDeliver } })).toMatchObject({
+    customerId: 'alice',
+    bookId,
+    status: 'DELIVERED',
+  });
+  expect(await db.reviewableOrder.findUniqueOrThrow({ where: { orderId: toCancel } })).toMatchObject({
+    customerId: 'alice',
+    bookId,
+    status: 'CANCELLED',
+  });
   await expect(reviewAs(toDeliver)).resolves.toMatchObject({ orderId: toDeliver, bookId, customerId: 'alice' });
   await expect(reviewAs(toCancel)).rejects.toBeInstanceOf(DomainError);
 });

@@ -2,7 +2,14 @@ import type { OutboxWriter } from '@bookshop/events';
 import { DomainError, batched, bounds, parseInput, requireRole, type GraphQLResolverMap, type ServiceContext } from '@bookshop/runtime';
 import { z } from 'zod';
 import type { Review, ReviewDatabase } from './database.js';
-import { canSeeReviewedOrder, findReview, findReviewsOfOrders, listReviewsOfBooks, reviewOfOrderFor, writeReview } from './domain/reviews.js';
+import {
+  canSeeReviewedOrder,
+  findReview,
+  findReviewsOfOrders,
+  listReviewsOfBooks,
+  reviewOfOrderFor,
+  writeReview,
+} from './domain/reviews.js';
 
 const writeReviewInput = z.object({ orderId: z.string().min(1).max(100), rating: bounds.rating, content: bounds.reviewContent });
 /**
@@ -36,7 +43,8 @@ export function createResolvers(db: ReviewDatabase, events: OutboxWriter): Graph
       book: (review: Review) => ({ __typename: 'Book', id: review.bookId }),
     },
     Order: {
-      review: async ({ id }: { id: string }, _: unknown, { viewer }: ServiceContext) => reviewOfOrderFor((await reviewOfOrder(id)) ?? null, viewer),
+      review: async ({ id }: { id: string }, _: unknown, { viewer }: ServiceContext) =>
+        reviewOfOrderFor((await reviewOfOrder(id)) ?? null, viewer),
     },
     Book: {
       reviews: async ({ id }: { id: string }) => (await reviewsOfBook(id)) ?? [],

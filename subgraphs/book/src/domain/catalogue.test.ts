@@ -18,14 +18,25 @@ afterAll(async () => {
 });
 
 const book = (title: string, stock = 5) => registerBook(db, { title, author: 'F. Herbert', publisher: 'Chilton', stock });
-const codeOf = (promise: Promise<unknown>) => promise.then(() => 'ACCEPTED', (error: { code?: string }) => error.code);
-const fullwidth = (text: string) => [...text].map((c) => (c === ' ' ? '\u3000' : String.fromCodePoint(c.codePointAt(0)! + 0xfee0))).join('');
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'ACCEPTED',
+    (error: { code?: string }) => error.code,
+  );
+const fullwidth = (text: string) =>
+  [...text].map((c) => (c === ' ' ? '\u3000' : String.fromCodePoint(c.codePointAt(0)! + 0xfee0))).join('');
 
 describe('book titles are unique as they are compared, not as they are typed', () => {
   it('refuses a fullwidth, upper-case, ligature or spaced-out look-alike of a title with BOOK_ALREADY_EXISTS', async () => {
     const title = `Dune ${randomUUID().slice(0, 8)} fire`;
     await book(title);
-    for (const lookAlike of [fullwidth(title), title.toUpperCase(), title.replace('fi', '\ufb01'), title.replace(' ', '  '), title.replace(' ', '\u00a0')]) {
+    for (const lookAlike of [
+      fullwidth(title),
+      title.toUpperCase(),
+      title.replace('fi', '\ufb01'),
+      title.replace(' ', '  '),
+      title.replace(' ', '\u00a0'),
+    ]) {
       expect(await codeOf(book(lookAlike)), JSON.stringify(lookAlike)).toBe('BOOK_ALREADY_EXISTS');
     }
     expect(await db.book.count({ where: { title: { contains: title.slice(5, 13), mode: 'insensitive' } } })).toBe(1);

@@ -17,8 +17,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-const newBook = (stock: number) =>
-  registerBook(db, { title: `Book ${randomUUID()}`, author: 'A. Author', publisher: 'P', stock });
+const newBook = (stock: number) => registerBook(db, { title: `Book ${randomUUID()}`, author: 'A. Author', publisher: 'P', stock });
 const stockOf = async (id: string) => (await db.book.findUniqueOrThrow({ where: { id } })).stock;
 
 describe('reserveStock', () => {
@@ -34,9 +33,7 @@ describe('reserveStock', () => {
 
   it('never lets stock go below zero: 30 concurrent orders of 1 against 7 copies place exactly 7', async () => {
     const book = await newBook(7);
-    const outcomes = await Promise.allSettled(
-      Array.from({ length: 30 }, () => reserveStock(db, randomUUID(), book.title, 1)),
-    );
+    const outcomes = await Promise.allSettled(Array.from({ length: 30 }, () => reserveStock(db, randomUUID(), book.title, 1)));
     const placed = outcomes.filter((o) => o.status === 'fulfilled').length;
     const refused = outcomes.filter((o) => o.status === 'rejected' && o.reason.code === 'OUT_OF_STOCK').length;
     expect([placed, refused]).toEqual([7, 23]);
@@ -87,7 +84,9 @@ describe('a release racing the reservation of the same order', () => {
     for (let i = 0; i < pairs.length; i += 8) {
       await Promise.all(
         pairs.slice(i, i + 8).map(async ({ orderId, offset }) => {
-          const reserve = sleep(Math.max(0, offset)).then(() => reserveStock(db, orderId, book.title, 1)).catch(() => null);
+          const reserve = sleep(Math.max(0, offset))
+            .then(() => reserveStock(db, orderId, book.title, 1))
+            .catch(() => null);
           const release = sleep(Math.max(0, -offset)).then(() => releaseStock(db, orderId));
           const [, released] = await Promise.all([reserve, release]);
           answers.push({ orderId, released: released.status });

@@ -28,16 +28,23 @@ describe('the title_key migration', () => {
 
   it('gives books registered before it the key the service computes', async () => {
     const url = await ensureDatabase(TEST_POSTGRES_URL, name);
-    const folders = readdirSync(migrations).filter((folder) => /^\d+_/.test(folder)).sort();
+    const folders = readdirSync(migrations)
+      .filter((folder) => /^\d+_/.test(folder))
+      .sort();
     const index = folders.indexOf('20261130000000_title_key');
     const apply = (folder: string) => queryRows(url, readFileSync(new URL(`${folder}/migration.sql`, migrations), 'utf8'));
     for (const folder of folders.slice(0, index)) await apply(folder);
     const titles = ['Dune', 'Ｈｅｒｅｔｉｃｓ\u3000of Dune', 'CHAPTERHOUSE  Dune', 'Война и мир', 'Ästhetik der Straße', '\ufb01re'];
     for (const [i, title] of titles.entries()) {
-      await queryRows(url, `INSERT INTO "Book" (id, title, author, publisher, stock) VALUES (gen_random_uuid(), $1, 'A', 'P', $2)`, [title, i]);
+      await queryRows(url, `INSERT INTO "Book" (id, title, author, publisher, stock) VALUES (gen_random_uuid(), $1, 'A', 'P', $2)`, [
+        title,
+        i,
+      ]);
     }
     await apply(folders[index]!);
     const rows = await queryRows<{ title: string; titleKey: string }>(url, `SELECT title, "titleKey" FROM "Book"`);
-    expect(Object.fromEntries(rows.map((row) => [row.title, row.titleKey]))).toEqual(Object.fromEntries(titles.map((title) => [title, titleKey(title)])));
+    expect(Object.fromEntries(rows.map((row) => [row.title, row.titleKey]))).toEqual(
+      Object.fromEntries(titles.map((title) => [title, titleKey(title)])),
+    );
   });
 });

@@ -4,7 +4,13 @@ import type { Delivery } from '../database.js';
 import { visibleDelivery } from './delivery-access.js';
 
 const shipment = (customerId: string | null): Delivery => ({
-  id: 'd1', orderId: 'o1', customerId, address: '1 Ocean Way', status: 'PREPARING', createdAt: new Date(0), updatedAt: new Date(0),
+  id: 'd1',
+  orderId: 'o1',
+  customerId,
+  address: '1 Ocean Way',
+  status: 'PREPARING',
+  createdAt: new Date(0),
+  updatedAt: new Date(0),
 });
 const as = (role: Viewer['role'], subject = 'x'): Viewer => ({ role, subject });
 const codeOf = (see: () => unknown) => {

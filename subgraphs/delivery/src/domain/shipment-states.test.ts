@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { SHIPMENT_STATUSES, decideComplete, decideStop, nextShipmentStatus, shouldPrepare, type ShipmentStatus } from './shipment-states.js';
+import {
+  SHIPMENT_STATUSES,
+  decideComplete,
+  decideStop,
+  nextShipmentStatus,
+  shouldPrepare,
+  type ShipmentStatus,
+} from './shipment-states.js';
 
 describe('the shipment lifecycle', () => {
   it('exactly one of a stop and a completion wins, whichever comes first', () => {
-    for (const [first, second] of [['stop', 'complete'], ['complete', 'stop']] as const) {
+    for (const [first, second] of [
+      ['stop', 'complete'],
+      ['complete', 'stop'],
+    ] as const) {
       const afterFirst = nextShipmentStatus('PREPARING', first);
       expect(afterFirst).not.toBeNull();
       expect({ first, second: nextShipmentStatus(afterFirst, second) }).toEqual({ first, second: null });
@@ -29,7 +39,8 @@ describe('the shipment lifecycle', () => {
   it('DELIVERED and CANCELLED are final: no step leaves them', () => {
     const final: ShipmentStatus[] = ['DELIVERED', 'CANCELLED'];
     for (const status of final) {
-      for (const step of ['prepare', 'complete', 'stop'] as const) expect({ status, step, next: nextShipmentStatus(status, step) }).toEqual({ status, step, next: null });
+      for (const step of ['prepare', 'complete', 'stop'] as const)
+        expect({ status, step, next: nextShipmentStatus(status, step) }).toEqual({ status, step, next: null });
     }
     expect(SHIPMENT_STATUSES).toEqual(['PREPARING', 'DELIVERED', 'CANCELLED']);
   });

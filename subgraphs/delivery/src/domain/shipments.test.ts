@@ -86,7 +86,10 @@ describe('a stop that arrives before the shipment exists', () => {
     const orderIds = Array.from({ length: 30 }, () => randomUUID());
     await Promise.all(orderIds.flatMap((orderId) => [prepare(orderId), stopShipment(db, events, { orderId, address: 'x' }, meta)]));
     for (const orderId of orderIds) {
-      expect({ orderId, status: (await db.delivery.findUniqueOrThrow({ where: { orderId } })).status }).toEqual({ orderId, status: 'CANCELLED' });
+      expect({ orderId, status: (await db.delivery.findUniqueOrThrow({ where: { orderId } })).status }).toEqual({
+        orderId,
+        status: 'CANCELLED',
+      });
       expect((await eventTypesOf(orderId)).filter((type) => type === 'DeliveryCancelled')).toEqual(['DeliveryCancelled']);
     }
   });

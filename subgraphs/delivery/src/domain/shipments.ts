@@ -52,7 +52,11 @@ export async function prepareShipment(
     return;
   }
   await tx.outboxEvent.create({
-    data: events.record(DeliveryStarted, { deliveryId: delivery.id, orderId: delivery.orderId, address: delivery.address }, { ...meta, orderId: delivery.orderId }),
+    data: events.record(
+      DeliveryStarted,
+      { deliveryId: delivery.id, orderId: delivery.orderId, address: delivery.address },
+      { ...meta, orderId: delivery.orderId },
+    ),
   });
 }
 
@@ -63,7 +67,12 @@ export async function prepareShipment(
  * now or before) or DELIVERED (too late). The completion takes the same row with a conditional
  * update from PREPARING, so exactly one of the two wins.
  */
-export async function stopShipment(db: DeliveryDatabase, events: OutboxWriter, order: { orderId: string; address: string }, meta: EventMeta) {
+export async function stopShipment(
+  db: DeliveryDatabase,
+  events: OutboxWriter,
+  order: { orderId: string; address: string },
+  meta: EventMeta,
+) {
   return db.$transaction(async (tx: Transaction) => {
     const { from, to } = SHIPMENT_TRANSITIONS.stop;
     let stopped = await recordFirstShipment(tx, order, to);
@@ -95,7 +104,10 @@ export async function completeDelivery(db: DeliveryDatabase, events: OutboxWrite
         data: events.record(DeliveryCompleted, { deliveryId, orderId: delivery.orderId }, { ...meta, orderId: delivery.orderId }),
       });
     } else if (decideComplete(delivery.status) === 'not-completable') {
-      throw new DomainError('DELIVERY_NOT_COMPLETABLE', `This delivery is ${delivery.status.toLowerCase()}; only one being prepared can be completed.`);
+      throw new DomainError(
+        'DELIVERY_NOT_COMPLETABLE',
+        `This delivery is ${delivery.status.toLowerCase()}; only one being prepared can be completed.`,
+      );
     }
     return delivery;
   });

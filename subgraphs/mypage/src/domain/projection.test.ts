@@ -58,30 +58,48 @@ const shuffledWithRepeats = (events: ProjectedEvent[]): fc.Arbitrary<ProjectedEv
 describe('my page projection', () => {
   it('gives, in the natural order, the entry each lifecycle should end in', () => {
     expect(project(LIFECYCLES['delivered and reviewed']!)).toEqual({
-      orderId, details, orderStatus: 'DELIVERED', deliveryStatus: 'DELIVERED', deliveryStarted: true,
-      review: { rating: 5, content: 'Luminous.' }, stockReleased: false, version: 5,
+      orderId,
+      details,
+      orderStatus: 'DELIVERED',
+      deliveryStatus: 'DELIVERED',
+      deliveryStarted: true,
+      review: { rating: 5, content: 'Luminous.' },
+      stockReleased: false,
+      version: 5,
     });
     expect(project(LIFECYCLES['cancelled before delivery started']!)).toEqual({
-      orderId, details, orderStatus: 'CANCELLED', deliveryStatus: 'CANCELLED', deliveryStarted: false,
-      review: null, stockReleased: true, version: 4,
+      orderId,
+      details,
+      orderStatus: 'CANCELLED',
+      deliveryStatus: 'CANCELLED',
+      deliveryStarted: false,
+      review: null,
+      stockReleased: true,
+      version: 4,
     });
   });
 
-  it.each(Object.entries(LIFECYCLES))("every permutation of one order's events gives the same entry (%s), also with a repeat", (_, natural) => {
-    const expected = project(natural);
-    for (const arrived of permutations(natural)) expect(project(arrived)).toEqual(expected);
-    // One of them delivered twice, wherever each copy falls.
-    for (const repeated of natural) {
-      for (const arrived of permutations([...natural, repeated])) expect(project(arrived)).toEqual(expected);
-    }
-  });
+  it.each(Object.entries(LIFECYCLES))(
+    "every permutation of one order's events gives the same entry (%s), also with a repeat",
+    (_, natural) => {
+      const expected = project(natural);
+      for (const arrived of permutations(natural)) expect(project(arrived)).toEqual(expected);
+      // One of them delivered twice, wherever each copy falls.
+      for (const repeated of natural) {
+        for (const arrived of permutations([...natural, repeated])) expect(project(arrived)).toEqual(expected);
+      }
+    },
+  );
 
   it("every part of a lifecycle gives the same entry in any order: an order's events so far, however they came", () => {
     for (const natural of Object.values(LIFECYCLES)) {
       fc.assert(
-        fc.property(fc.subarray(natural).chain((part) => fc.tuple(fc.constant(part), shuffledWithRepeats(part))), ([part, arrived]) => {
-          expect(project(arrived)).toEqual(project(part));
-        }),
+        fc.property(
+          fc.subarray(natural).chain((part) => fc.tuple(fc.constant(part), shuffledWithRepeats(part))),
+          ([part, arrived]) => {
+            expect(project(arrived)).toEqual(project(part));
+          },
+        ),
       );
     }
   });
@@ -158,7 +176,10 @@ describe('my page projection', () => {
 
   it('a DeliveryStarted after DeliveryCompleted leaves DELIVERED; counted once if it is new, not at all if it is a repeat', () => {
     const done = project([placed, completed])!;
-    expect(applyEvent(done, started)).toMatchObject({ changed: true, entry: { deliveryStatus: 'DELIVERED', deliveryStarted: true, version: 3 } });
+    expect(applyEvent(done, started)).toMatchObject({
+      changed: true,
+      entry: { deliveryStatus: 'DELIVERED', deliveryStarted: true, version: 3 },
+    });
     const again = project([placed, started, completed])!;
     expect(applyEvent(again, started)).toEqual({ entry: again, changed: false });
   });

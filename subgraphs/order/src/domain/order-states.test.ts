@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ORDER_STATUSES, ORDER_TRANSITIONS, decideCancel, isFinal, isVisibleStatus, nextStatus, type OrderTransition } from './order-states.js';
+import {
+  ORDER_STATUSES,
+  ORDER_TRANSITIONS,
+  decideCancel,
+  isFinal,
+  isVisibleStatus,
+  nextStatus,
+  type OrderTransition,
+} from './order-states.js';
 
 const STEPS = Object.keys(ORDER_TRANSITIONS) as OrderTransition[];
 
@@ -12,7 +20,10 @@ describe('the order lifecycle', () => {
   });
 
   it('a placed order is either delivered or cancelled, never both, whichever comes first', () => {
-    for (const [first, second] of [['deliver', 'cancel'], ['cancel', 'deliver']] as const) {
+    for (const [first, second] of [
+      ['deliver', 'cancel'],
+      ['cancel', 'deliver'],
+    ] as const) {
       const afterFirst = nextStatus('PLACED', first)!;
       expect(afterFirst).not.toBeNull();
       expect({ first, second: nextStatus(afterFirst, second) }).toEqual({ first, second: null });

@@ -37,8 +37,7 @@ export function nextStatus(status: OrderStatus, transition: OrderTransition): Or
 }
 
 /** No step leaves a final status. */
-export const isFinal = (status: OrderStatus) =>
-  Object.values(ORDER_TRANSITIONS).every((step) => step.from !== status);
+export const isFinal = (status: OrderStatus) => Object.values(ORDER_TRANSITIONS).every((step) => step.from !== status);
 
 /** Orders still under way (PENDING, PLACED): what the per-customer cap counts. */
 export const OPEN_STATUSES: readonly OrderStatus[] = ORDER_STATUSES.filter((status) => !isFinal(status));

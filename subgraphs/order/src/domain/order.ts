@@ -21,8 +21,7 @@ export function assertCanSee(order: Order | null, viewer: Viewer | null, options
   return order;
 }
 
-const notCancellable = () =>
-  new DomainError('ORDER_NOT_CANCELLABLE', 'This order was delivered already; it can no longer be cancelled.');
+const notCancellable = () => new DomainError('ORDER_NOT_CANCELLABLE', 'This order was delivered already; it can no longer be cancelled.');
 
 /**
  * The customer cancels until the parcel is handed over. Delivery decides (it alone knows whether

@@ -21,7 +21,7 @@ const shuffledWithRepeats = (events: OrderEvent[]) =>
     .chain((repeats) => fc.shuffledSubarray([...events, ...repeats], { minLength: events.length + repeats.length }));
 
 describe("review's knowledge of an order", () => {
-  it('every permutation of one order\'s events, with any repeats, gives what the natural order gives', () => {
+  it("every permutation of one order's events, with any repeats, gives what the natural order gives", () => {
     expect(learnAll(LIFECYCLES.delivered!)).toEqual({ orderId, placed: { customerId: 'alice', bookId: 'book-1' }, status: 'DELIVERED' });
     expect(learnAll([delivered, placed])).toEqual(learnAll(LIFECYCLES.delivered!));
     expect(learnAll([cancelled, placed])).toEqual(learnAll(LIFECYCLES.cancelled!));
@@ -37,18 +37,21 @@ describe("review's knowledge of an order", () => {
 
   it('a status never moves backwards, nor from one terminal status to the other, and whose order it is stays', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(placed, delivered, cancelled, { ...placed, customerId: 'mallory' }), { maxLength: 20 }), (events) => {
-        let order: KnownOrder | null = null;
-        for (const event of events) {
-          const next: KnownOrder = learnOrder(order, event).order;
-          if (order) {
-            expect(RANK[next.status]).toBeGreaterThanOrEqual(RANK[order.status]);
-            if (RANK[order.status] === 1) expect(next.status).toBe(order.status);
-            if (order.placed) expect(next.placed).toEqual(order.placed);
+      fc.property(
+        fc.array(fc.constantFrom(placed, delivered, cancelled, { ...placed, customerId: 'mallory' }), { maxLength: 20 }),
+        (events) => {
+          let order: KnownOrder | null = null;
+          for (const event of events) {
+            const next: KnownOrder = learnOrder(order, event).order;
+            if (order) {
+              expect(RANK[next.status]).toBeGreaterThanOrEqual(RANK[order.status]);
+              if (RANK[order.status] === 1) expect(next.status).toBe(order.status);
+              if (order.placed) expect(next.placed).toEqual(order.placed);
+            }
+            order = next;
           }
-          order = next;
-        }
-      }),
+        },
+      ),
     );
   });
 

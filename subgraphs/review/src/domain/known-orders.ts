@@ -24,7 +24,8 @@ export type OrderEvent =
 /** The statuses each status may still move to: terminal ones have none. */
 const LATER: Record<OrderStatus, readonly OrderStatus[]> = { PLACED: ['DELIVERED', 'CANCELLED'], DELIVERED: [], CANCELLED: [] };
 
-const moveTo = (order: KnownOrder, status: OrderStatus): KnownOrder => (LATER[order.status].includes(status) ? { ...order, status } : order);
+const moveTo = (order: KnownOrder, status: OrderStatus): KnownOrder =>
+  LATER[order.status].includes(status) ? { ...order, status } : order;
 
 function learn(order: KnownOrder, event: OrderEvent): KnownOrder {
   switch (event.type) {

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { KnownOrder } from './known-orders.js';
 import { refusalToReview } from './review-rules.js';
 
-const order = (status: KnownOrder['status'], customerId = 'alice'): KnownOrder => ({ orderId: 'o1', placed: { customerId, bookId: 'b1' }, status });
+const order = (status: KnownOrder['status'], customerId = 'alice'): KnownOrder => ({
+  orderId: 'o1',
+  placed: { customerId, bookId: 'b1' },
+  status,
+});
 const codeOf = (refusal: ReturnType<typeof refusalToReview>) => refusal?.code ?? 'ALLOWED';
 
 describe('one review per delivered order, by its own customer', () => {

@@ -7,7 +7,8 @@ import type { KnownOrder } from './known-orders.js';
  */
 export function refusalToReview(order: KnownOrder | null, customerId: string, alreadyReviewed: boolean): DomainError | null {
   // A placeholder (its later events came before its OrderPlaced) has no customer yet: not found, yet.
-  if (!order?.placed) return new DomainError('ORDER_NOT_FOUND', 'There is no such order (or it was placed a moment ago: try again shortly).');
+  if (!order?.placed)
+    return new DomainError('ORDER_NOT_FOUND', 'There is no such order (or it was placed a moment ago: try again shortly).');
   if (order.placed.customerId !== customerId) return new DomainError('FORBIDDEN', 'This order is not yours.');
   if (order.status !== 'DELIVERED') return new DomainError('REVIEW_NOT_ALLOWED', 'An order can be reviewed once it is delivered.');
   if (alreadyReviewed) return secondReview();

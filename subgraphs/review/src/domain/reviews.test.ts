@@ -18,7 +18,13 @@ afterAll(async () => {
 async function writeReviews(bookId: string, count: number): Promise<string[]> {
   const start = Date.now() - count * 1_000;
   const rows = Array.from({ length: count }, (_, n) => ({
-    id: randomUUID(), orderId: randomUUID(), bookId, customerId: 'alice', rating: 5, content: `review ${n}`, createdAt: new Date(start + n * 1_000),
+    id: randomUUID(),
+    orderId: randomUUID(),
+    bookId,
+    customerId: 'alice',
+    rating: 5,
+    content: `review ${n}`,
+    createdAt: new Date(start + n * 1_000),
   }));
   await db.review.createMany({ data: rows });
   return rows.map((row) => row.id);

@@ -63,7 +63,13 @@ export interface NewReview {
  * ReviewWritten. Review knows orders from their events only. Two reviews of one order at the same
  * instant: the review's unique order id lets one in, the other is refused like any second review.
  */
-export async function writeReview(db: ReviewDatabase, events: OutboxWriter, customer: Viewer, review: NewReview, meta: EventMeta): Promise<Review> {
+export async function writeReview(
+  db: ReviewDatabase,
+  events: OutboxWriter,
+  customer: Viewer,
+  review: NewReview,
+  meta: EventMeta,
+): Promise<Review> {
   try {
     return await db.$transaction(async (tx: Transaction) => {
       const row = await tx.reviewableOrder.findUnique({ where: { orderId: review.orderId } });
@@ -76,10 +82,18 @@ export async function writeReview(db: ReviewDatabase, events: OutboxWriter, cust
         data: { id: randomUUID(), orderId: review.orderId, bookId, customerId, rating: review.rating, content: review.content },
       });
       await tx.outboxEvent.create({
-        data: events.record(ReviewWritten, {
-          reviewId: written.id, orderId: written.orderId, bookId: written.bookId, customerId: written.customerId,
-          rating: written.rating, content: written.content,
-        }, { ...meta, orderId: written.orderId }),
+        data: events.record(
+          ReviewWritten,
+          {
+            reviewId: written.id,
+            orderId: written.orderId,
+            bookId: written.bookId,
+            customerId: written.customerId,
+            rating: written.rating,
+            content: written.content,
+          },
+          { ...meta, orderId: written.orderId },
+        ),
       });
       return written;
     });
