@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -5,29 +6,9 @@ import WebSocket from 'ws';
 // `pnpm -s watch <orderId> [--token <customer token>]`: follows one order through the router's
 // subscription and prints each update as one JSON line, until Ctrl-C. The token comes from
 // --token or TOKEN; the router from ROUTER_URL (ws://localhost:4000/graphql).
-const WATCH = /* GraphQL */ `
-  subscription Watch($id: ID!) {
-    orderStatusChanged(orderId: $id) {
-      orderStatus
-      deliveryStatus
-      reviewRating
-      version
-      order {
-        quantity
-        book {
-          title
-          stock
-        }
-        delivery {
-          status
-        }
-        review {
-          rating
-        }
-      }
-    }
-  }
-`;
+// The registered operation itself (router/operations), so a watch also runs where the router
+// enforces persisted operations.
+const WATCH = readFileSync(new URL('../../router/operations/WatchOrder.graphql', import.meta.url), 'utf8');
 
 const { values, positionals } = parseArgs({ options: { token: { type: 'string' } }, allowPositionals: true });
 const [orderId] = positionals;

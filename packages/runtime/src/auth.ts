@@ -24,7 +24,13 @@ const CLOCK_SKEW_SECONDS = 5;
  * and the previous secret (a rotation's overlap) picks the right one. Derived, so it never needs
  * configuring, and a hash, so it tells nothing about the secret.
  */
-export const keyIdOf = (secret: string) => `hs256-${createHash('sha256').update(secret).digest('hex').slice(0, 12)}`;
+export function keyIdOf(secret: string): string {
+  // Asked on every verification, for each secret held: hashed once per secret, not per request.
+  let id = keyIds.get(secret);
+  if (!id) keyIds.set(secret, (id = `hs256-${createHash('sha256').update(secret).digest('hex').slice(0, 12)}`));
+  return id;
+}
+const keyIds = new Map<string, string>();
 
 // One key object per secret: importing the key again on every request costs CPU on every hop.
 const keys = new Map<string, KeyObject>();
