@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { errorCodes, graphql, startTcpProxy, tokenFor, TEST_JWT_SECRET, type GraphQLResult, type TcpProxy } from '@bookshop/testing';
-import { SERVICE_NAMES, freePort, type ManagedProcess, type ServiceName } from '@bookshop/tools';
+import { CONTEXT_NAMES, type ContextName } from '@bookshop/contexts';
+import { freePort, type ManagedProcess } from '@bookshop/tools';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +28,7 @@ const registered = (name: string): ManifestEntry => {
 
 let shop: TestShop;
 const routers: ManagedProcess[] = [];
-const proxies = new Map<ServiceName, TcpProxy>();
+const proxies = new Map<ContextName, TcpProxy>();
 const sockets: Client[] = [];
 
 /** One more router in front of the shop's subgraphs, with its own settings; resolves with its /graphql URL. */
@@ -75,10 +76,10 @@ describe('operation limits', () => {
   let url: string;
   const upstreamConnections = () => [...proxies.values()].reduce((sum, proxy) => sum + proxy.connections, 0);
   beforeAll(async () => {
-    for (const name of SERVICE_NAMES)
+    for (const name of CONTEXT_NAMES)
       proxies.set(name, await startTcpProxy({ backends: [{ port: Number(new URL(shop.urls[name]).port) }] }));
     url = await startRouter(
-      Object.fromEntries(SERVICE_NAMES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, proxies.get(name)!.url])),
+      Object.fromEntries(CONTEXT_NAMES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, proxies.get(name)!.url])),
     );
   });
 

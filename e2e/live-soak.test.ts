@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { signToken } from '@bookshop/runtime';
 import { TEST_JWT_SECRET, errorCodes, eventually, graphql, tokenFor, type GraphQLResult } from '@bookshop/testing';
-import type { ServiceName } from '@bookshop/tools';
+import type { ContextName } from '@bookshop/contexts';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -232,7 +232,7 @@ function stay(client: Client, kind: Kind, token: string, orderId?: string): { wa
   return { watch, leave };
 }
 
-const baseOf = (name: ServiceName | 'router') => shop.urls[name].replace(/\/graphql$/, '');
+const baseOf = (name: ContextName | 'router') => shop.urls[name].replace(/\/graphql$/, '');
 
 /** The `info` of a process's /readyz body: what it holds open now (undefined while it does not answer). */
 async function infoOf(name: 'router' | 'mypage'): Promise<Record<string, number> | undefined> {
@@ -249,7 +249,7 @@ const openCounts = async () => {
 };
 
 /** SIGSTOP, then SIGCONT: the process keeps its sockets but answers nothing meanwhile. */
-async function freeze(name: ServiceName, ms: number): Promise<void> {
+async function freeze(name: ContextName, ms: number): Promise<void> {
   const pid = shop.processes[name].child.pid!;
   process.kill(pid, 'SIGSTOP');
   try {

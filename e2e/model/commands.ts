@@ -1,4 +1,4 @@
-import type { ServiceName } from '@bookshop/tools';
+import type { ContextName } from '@bookshop/contexts';
 import { certaintyOf, describeOutcome, type BookLedger, type KnownOrder, type Outcome, type RunModel } from './model.js';
 import { describeAction, describeStep, type Action, type Scenario, type Step } from './scenario.js';
 import type { ShopDriver } from './shop-driver.js';
@@ -12,7 +12,7 @@ import type { ShopDriver } from './shop-driver.js';
 export interface CommandContext {
   driver: ShopDriver;
   model: RunModel;
-  restart: (service: ServiceName) => Promise<void>;
+  restart: (service: ContextName) => Promise<void>;
 }
 
 /** How long a courier command waits for an order's shipment to appear (events are asynchronous). */

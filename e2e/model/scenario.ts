@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { SERVICE_NAMES, type ServiceName } from '@bookshop/tools';
+import { CONTEXT_NAMES, type ContextName } from '@bookshop/contexts';
 
 /**
  * What fast-check generates: a scenario of commands as plain data. Commands name books,
@@ -28,7 +28,7 @@ export type Action =
 /** Commands fired together (concurrently); optionally one service restarted while they run. */
 export interface Step {
   actions: Action[];
-  restart: ServiceName | null;
+  restart: ContextName | null;
 }
 
 export type Scenario = Step[];
@@ -92,7 +92,7 @@ const step = (restarts: boolean): fc.Arbitrary<Step> =>
     .record({
       actions: fc.array(action, { minLength: 1, maxLength: 6 }),
       // About one step in six restarts a subgraph, when the run group allows it.
-      restart: restarts ? fc.option(fc.constantFrom<ServiceName>(...SERVICE_NAMES), { nil: null, freq: 6 }) : fc.constant(null),
+      restart: restarts ? fc.option(fc.constantFrom<ContextName>(...CONTEXT_NAMES), { nil: null, freq: 6 }) : fc.constant(null),
     })
     .map((value) => printable(value, describeStep));
 

@@ -9,12 +9,13 @@ import {
   type TestDatabase,
   type TestNatsServer,
 } from '@bookshop/testing';
-import { SERVICE_NAMES, freePort, launchShop, type RunningShop, type ServiceName, type ShopLayout } from '@bookshop/tools';
+import { CONTEXT_NAMES, type ContextName } from '@bookshop/contexts';
+import { freePort, launchShop, type RunningShop, type ShopLayout } from '@bookshop/tools';
 
 export interface TestShop extends RunningShop {
   /** The router's /graphql URL. */
   url: string;
-  databases: Record<ServiceName, TestDatabase>;
+  databases: Record<ContextName, TestDatabase>;
   /** The shop's own stream and subject prefix on the machine's NATS. */
   events: EventBus;
   /** The shop's own nats-server, when asked for one (a test that stops the broker). */
@@ -35,15 +36,15 @@ export async function startShop(
     privateNats?: boolean;
   } = {},
 ): Promise<TestShop> {
-  const databases: Record<ServiceName, TestDatabase> = {
+  const databases: Record<ContextName, TestDatabase> = {
     book: await createPostgresTestDatabase('book'),
     order: await createPostgresTestDatabase('order'),
     delivery: await createPostgresTestDatabase('delivery'),
     review: createSqliteTestDatabase('review'),
     mypage: createSqliteTestDatabase('mypage'),
   };
-  const ports = { router: await freePort() } as Record<ServiceName | 'router', number>;
-  for (const name of SERVICE_NAMES) ports[name] = await freePort();
+  const ports = { router: await freePort() } as Record<ContextName | 'router', number>;
+  for (const name of CONTEXT_NAMES) ports[name] = await freePort();
   const run = randomBytes(4).toString('hex');
   const nats = options.privateNats ? await startTestNatsServer() : undefined;
   const natsUrl = nats?.url ?? TEST_NATS_URL;
@@ -54,7 +55,7 @@ export async function startShop(
     // runs the TypeScript sources, so a test never runs stale code.
     mode: process.env.E2E_MODE === 'dist' ? 'dist' : 'source',
     ports,
-    databaseUrls: Object.fromEntries(SERVICE_NAMES.map((name) => [name, databases[name].url])) as Record<ServiceName, string>,
+    databaseUrls: Object.fromEntries(CONTEXT_NAMES.map((name) => [name, databases[name].url])) as Record<ContextName, string>,
     natsUrl,
     credentials: TEST_CREDENTIALS,
     env: {

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { connectEventBus } from '@bookshop/events';
-import { CONTEXTS, dropDatabase, ensureDatabase, isPostgresContext, type Context } from '@bookshop/prisma';
+import { isContextName, isPostgresContext, type ContextName } from '@bookshop/contexts';
+import { dropDatabase, ensureDatabase } from '@bookshop/prisma';
 import { TEST_NATS_URL, TEST_POSTGRES_URL, countRows, testCredentialEnv } from '@bookshop/testing';
 import { freePort, spawnManaged, waitUntilReady } from '@bookshop/tools';
 import { parse } from 'yaml';
@@ -85,10 +86,10 @@ describe('the Dockerfile', () => {
 /** The services' images: every package the pipeline ships except the migrations image. */
 const SERVICE_PACKAGES = IMAGE_PACKAGES.filter((pkg) => pkg !== 'prisma');
 /** The database a service owns, which the migrations image prepares; the router owns none. */
-const contextOf = (pkg: string): Context | undefined => ((CONTEXTS as readonly string[]).includes(pkg) ? (pkg as Context) : undefined);
+const contextOf = (pkg: string): ContextName | undefined => (isContextName(pkg) ? pkg : undefined);
 
 /** The migrations committed for a context: one folder each. */
-const committedMigrationCount = (context: Context) =>
+const committedMigrationCount = (context: ContextName) =>
   readdirSync(`${REPO_DIR}/prisma/${context}/migrations`, { withFileTypes: true }).filter((entry) => entry.isDirectory()).length;
 
 /** Build- and test-time packages: no image has one as a dependency of its own. */
@@ -170,7 +171,7 @@ describe("each image's contents, assembled as the Dockerfile does (pnpm deploy -
   });
 
   /** A new, empty database for the context, migrated by the migrations image; its URL. */
-  async function migratedDatabase(context: Context): Promise<string> {
+  async function migratedDatabase(context: ContextName): Promise<string> {
     const migrations = await deploys.get('prisma')!;
     let url: string;
     if (isPostgresContext(context)) {

@@ -1,26 +1,28 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { EVENT_CONTEXTS, natsAuthorizationConfig, type EventContext } from '@bookshop/events';
-import { bookConfig } from '@bookshop/book';
-import { deliveryConfig } from '@bookshop/delivery';
-import { myPageConfig } from '@bookshop/mypage';
-import { orderConfig } from '@bookshop/order';
-import { CONTEXTS, contextDatabaseUrl, type Context } from '@bookshop/prisma';
-import { reviewConfig } from '@bookshop/review';
+import { book } from '@bookshop/book';
+import { CONTEXT_NAMES, type ContextName } from '@bookshop/contexts';
+import { delivery } from '@bookshop/delivery';
+import { natsAuthorizationConfig } from '@bookshop/events';
+import { mypage } from '@bookshop/mypage';
+import { order } from '@bookshop/order';
+import { contextDatabaseUrl } from '@bookshop/prisma';
+import { review } from '@bookshop/review';
 import { routerConfig } from '@bookshop/router';
 import { describe, expect, it } from 'vitest';
 import { testCredentialEnv } from '@bookshop/testing';
 import { OVERLAYS, REPO_DIR, render, type K8sObject, type Overlay } from './render.js';
 import { validateObject } from './schemas.js';
+import { generatedManifests, STATELESS_SUBGRAPHS } from '../src/stateless-subgraphs.js';
 
 /** Each shop service's own configuration reader: the manifests must satisfy it as the process would. */
 const SERVICE_CONFIGS = {
   router: routerConfig,
-  book: bookConfig,
-  order: orderConfig,
-  delivery: deliveryConfig,
-  review: reviewConfig,
-  mypage: myPageConfig,
+  book: book.readConfig,
+  order: order.readConfig,
+  delivery: delivery.readConfig,
+  review: review.readConfig,
+  mypage: mypage.readConfig,
 } as const;
 type ServiceName = keyof typeof SERVICE_CONFIGS;
 const SERVICES = Object.keys(SERVICE_CONFIGS) as ServiceName[];
@@ -66,7 +68,7 @@ function externalSecret(objects: K8sObject[], overlay: Overlay, name: string, ke
   const cluster = ofKind(objects, 'Cluster').find((c) => `${c.metadata.name}-app` === name);
   if (cluster && key === 'uri') return `postgresql://app:secret@${cluster.metadata.name}-rw:5432/app`;
   if (overlay === 'prod' && name === 'bookshop-jwt' && key === 'JWT_SECRET') return 'a-secret-made-outside-the-repository';
-  if (overlay === 'prod' && name === 'bookshop-nats' && [...EVENT_CONTEXTS, 'admin'].includes(key))
+  if (overlay === 'prod' && name === 'bookshop-nats' && [...CONTEXT_NAMES, 'admin'].includes(key))
     return `${key}-nats-password-made-outside-the-repository`;
   if (overlay === 'prod' && name === 'bookshop-router-key' && key === 'SERVICE_SIGNING_KEY')
     return testCredentialEnv('router').SERVICE_SIGNING_KEY;
@@ -114,6 +116,18 @@ function resolveEnv(objects: K8sObject[], overlay: Overlay, workload: K8sObject,
 
 const isLocal = (url: string) => /127\.0\.0\.1|localhost/.test(url);
 const serviceOfUrl = (objects: K8sObject[], url: string) => named(objects, 'Service', new URL(url).hostname);
+
+// book.yaml, order.yaml and delivery.yaml are one template (k8s/src/stateless-subgraphs.ts), written by `pnpm k8s:generate`.
+describe('k8s/base, generated manifests', () => {
+  it('generates every stateless subgraph from the one template (only the router has a manifest of its own)', () => {
+    expect(STATELESS_SUBGRAPHS.map((subgraph) => subgraph.name)).toEqual(STATELESS.filter((name) => name !== 'router'));
+  });
+
+  it.each(generatedManifests())('the committed $path is what k8s/src/stateless-subgraphs.ts renders', ({ file, path, text }) => {
+    const committed = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    expect(committed, `${path} differs from what k8s/src/stateless-subgraphs.ts renders: run \`pnpm k8s:generate\``).toBe(text);
+  });
+});
 
 describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
   const objects = rendered[overlay];
@@ -174,7 +188,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       }
       if (name === 'order') {
         // order calls book (stock) and delivery (stopping a shipment) by their Services.
-        const { bookUrl, deliveryUrl } = config as ReturnType<typeof orderConfig>;
+        const { SUBGRAPH_URL_BOOK: bookUrl, SUBGRAPH_URL_DELIVERY: deliveryUrl } = (config as ReturnType<typeof order.readConfig>).settings;
         for (const [callee, url] of [
           ['book', bookUrl],
           ['delivery', deliveryUrl],
@@ -213,7 +227,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
 
   it('migrates each context before its service starts, on the same database the service uses', () => {
     for (const workload of shopWorkloads.filter((w) => w.metadata.name !== 'router')) {
-      const context = workload.metadata.name as Context;
+      const context = workload.metadata.name as ContextName;
       const [migrate] = initContainersOf(workload);
       expect(migrate?.command).toEqual(['node', 'dist/migrate-cli.js', context]);
       expect(migrate!.image).toMatch(/bookshop[-/]migrate:/);
@@ -351,7 +365,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
           peer.podSelector ? workloads(objects).filter((w) => selects(peer.podSelector.matchLabels, podLabels(w))) : [],
         )
         .map((w) => w.metadata.name);
-    for (const subgraph of CONTEXTS) {
+    for (const subgraph of CONTEXT_NAMES) {
       const workload = workloads(objects).find((w) => w.metadata.name === subgraph)!;
       expect({ subgraph, callers: [...new Set(allowedCallers(podLabels(workload)))].sort() }).toEqual({
         subgraph,
@@ -387,7 +401,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     const files = named(objects, 'ConfigMap', 'nats-config')!.data!;
     expect(files['nats.conf']).toContain('include ./auth.conf');
     const settings = ofKind(objects, 'ConfigMap').find((c) => c.metadata.name.startsWith('bookshop-config'))!.data!;
-    for (const context of EVENT_CONTEXTS) {
+    for (const context of CONTEXT_NAMES) {
       const workload = shopWorkloads.find((w) => w.metadata.name === context)!;
       const [container] = containersOf(workload);
       const password = container!.env!.find((variable) => variable.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef;
@@ -407,9 +421,9 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     }
     // Each user's publish rights, read from the config: its own events only (my page owns none), no wildcard beyond them.
     const users = files['auth.conf']!.split('user: "').slice(1);
-    expect(users.map((user) => user.slice(0, user.indexOf('"')))).toEqual([...EVENT_CONTEXTS, 'admin']);
-    for (const user of users.slice(0, EVENT_CONTEXTS.length)) {
-      const context = user.slice(0, user.indexOf('"')) as EventContext;
+    expect(users.map((user) => user.slice(0, user.indexOf('"')))).toEqual([...CONTEXT_NAMES, 'admin']);
+    for (const user of users.slice(0, CONTEXT_NAMES.length)) {
+      const context = user.slice(0, user.indexOf('"')) as ContextName;
       const publish = [...user.slice(user.indexOf('publish:'), user.indexOf('subscribe:')).matchAll(/"([^"]+)"/g)].map(
         (match) => match[1]!,
       );
@@ -430,8 +444,8 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       natsAuthorizationConfig({
         prefix: settings.EVENT_PREFIX!,
         stream: settings.EVENT_STREAM!,
-        passwords: Object.fromEntries(EVENT_CONTEXTS.map((context) => [context, { env: `${context.toUpperCase()}_PASSWORD` }])) as Record<
-          EventContext,
+        passwords: Object.fromEntries(CONTEXT_NAMES.map((context) => [context, { env: `${context.toUpperCase()}_PASSWORD` }])) as Record<
+          ContextName,
           { env: string }
         >,
         durables: { mypage: allowedPods },
@@ -461,7 +475,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       };
       const nats = named(objects, 'StatefulSet', 'nats')!;
       expect(mountedSecret(nats, containersOf(nats)[0]!, '/etc/nats-tls/tls.crt')).toBe('nats-tls');
-      for (const context of EVENT_CONTEXTS) {
+      for (const context of CONTEXT_NAMES) {
         const workload = shopWorkloads.find((w) => w.metadata.name === context)!;
         const [container] = containersOf(workload);
         const ca = resolveEnv(objects, overlay, workload, container!).NODE_EXTRA_CA_CERTS;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { defineConfig } from 'prisma/config';
-import type { PostgresContext, SqliteContext } from '../src/contexts.ts';
+import type { PostgresContext, SqliteContext } from '@bookshop/contexts';
 import { postgresDatabaseUrl, sqliteDatabaseUrl } from '../src/database-urls.ts';
 import { pgMigrationAdapter } from './pg-migration-adapter.ts';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { isPostgresContext, type Context, type PostgresContext, type SqliteContext } from './contexts.js';
+import { isPostgresContext, type ContextName, type PostgresContext, type SqliteContext } from '@bookshop/contexts';
 import { databaseUrl } from './postgres-admin.js';
 
 /**
@@ -18,6 +18,6 @@ export function sqliteDatabaseUrl(context: SqliteContext, env: NodeJS.ProcessEnv
 }
 
 /** The database of any context, by its engine. */
-export function contextDatabaseUrl(context: Context, env: NodeJS.ProcessEnv = process.env): string {
+export function contextDatabaseUrl(context: ContextName, env: NodeJS.ProcessEnv = process.env): string {
   return isPostgresContext(context) ? postgresDatabaseUrl(context, env) : sqliteDatabaseUrl(context, env);
 }

@@ -1,4 +1,3 @@
-export * from './contexts.js';
 export { migrateDeploy } from './migrate.js';
 export { migrationSetId } from './migrations.js';
 export { databaseExists, databaseUrl, dropDatabase, ensureDatabase } from './postgres-admin.js';

@@ -1,4 +1,4 @@
-import { CONTEXTS, type Context } from './contexts.js';
+import { CONTEXT_NAMES, isContextName } from '@bookshop/contexts';
 import { contextDatabaseUrl } from './database-urls.js';
 import { migrateDeploy } from './migrate.js';
 
@@ -7,9 +7,9 @@ import { migrateDeploy } from './migrate.js';
  * (`<CONTEXT>_DATABASE_URL`, as the service itself reads it). The container image's migration
  * step on Kubernetes runs this before a new version of the service starts.
  */
-const context = process.argv[2] as Context | undefined;
-if (!context || !CONTEXTS.includes(context)) {
-  process.stderr.write(`usage: migrate-cli <${CONTEXTS.join('|')}>\n`);
+const context = process.argv[2];
+if (!context || !isContextName(context)) {
+  process.stderr.write(`usage: migrate-cli <${CONTEXT_NAMES.join('|')}>\n`);
   process.exit(64);
 }
 await migrateDeploy(context, contextDatabaseUrl(context));

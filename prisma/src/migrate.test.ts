@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isPostgresContext, type Context } from './contexts.js';
+import { isPostgresContext, type ContextName } from '@bookshop/contexts';
 import { migrateDeploy, pendingMigrations } from './migrate.js';
 import { committedMigrations } from './migrations.js';
 import { databaseUrl, dropDatabase, ensureDatabase } from './postgres-admin.js';
@@ -29,7 +29,7 @@ async function emptyPostgresDatabase(): Promise<string> {
 
 const prismaDir = fileURLToPath(new URL('..', import.meta.url));
 /** `prisma migrate status` through Prisma's own CLI: exit code and what it printed. */
-async function prismaMigrateStatus(context: Context, url: string): Promise<{ code: number | null; output: string }> {
+async function prismaMigrateStatus(context: ContextName, url: string): Promise<{ code: number | null; output: string }> {
   const cli = createRequire(import.meta.url).resolve('prisma/build/index.js');
   const child = spawn(process.execPath, [cli, 'migrate', 'status', '--config', `${prismaDir}/${context}/prisma.config.ts`], {
     cwd: prismaDir,
@@ -49,7 +49,7 @@ async function prismaMigrateStatus(context: Context, url: string): Promise<{ cod
 const APPLIED = `SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
 
 /** What a database's history says is applied, read straight from it; empty when there is no history yet. */
-async function appliedMigrations(context: Context, url: string): Promise<string[]> {
+async function appliedMigrations(context: ContextName, url: string): Promise<string[]> {
   if (isPostgresContext(context)) {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -76,7 +76,7 @@ async function appliedMigrations(context: Context, url: string): Promise<string[
   }
 }
 
-const names = (context: Context) => committedMigrations(context).map((migration) => migration.name);
+const names = (context: ContextName) => committedMigrations(context).map((migration) => migration.name);
 
 describe('migrateDeploy', () => {
   it('applies every committed migration to an empty PostgreSQL database, in a history Prisma reads as its own', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { committedMigrations, type AppliedMigration, type CommittedMigration } from './migrations.js';
-import { isPostgresContext, type Context } from './contexts.js';
+import { isPostgresContext, type ContextName } from '@bookshop/contexts';
 
 /**
  * Prisma Migrate's history table, as `prisma migrate deploy` creates it; rows written here are the
@@ -28,7 +28,7 @@ const PRISMA_MIGRATE_LOCK = 72707369;
  * does, a database with a failed migration or whose applied migration differs from the committed
  * file: those need a person (`prisma migrate resolve`), not a retry.
  */
-export function pendingMigrations(context: Context, history: AppliedMigration[]): CommittedMigration[] {
+export function pendingMigrations(context: ContextName, history: AppliedMigration[]): CommittedMigration[] {
   const live = history.filter((row) => !row.rolledBack);
   const failed = live.find((row) => !row.finished);
   if (failed) {
@@ -50,12 +50,12 @@ export function pendingMigrations(context: Context, history: AppliedMigration[])
  * this process: starting Prisma's CLI costs about 1.7 s of CPU per database, most of a fresh
  * start-up. On PostgreSQL each migration and its history row commit together.
  */
-export async function migrateDeploy(context: Context, databaseUrl: string): Promise<void> {
+export async function migrateDeploy(context: ContextName, databaseUrl: string): Promise<void> {
   if (isPostgresContext(context)) await migratePostgres(context, databaseUrl);
   else migrateSqlite(context, databaseUrl);
 }
 
-async function migratePostgres(context: Context, databaseUrl: string): Promise<void> {
+async function migratePostgres(context: ContextName, databaseUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -82,7 +82,7 @@ async function migratePostgres(context: Context, databaseUrl: string): Promise<v
   }
 }
 
-function migrateSqlite(context: Context, databaseUrl: string): void {
+function migrateSqlite(context: ContextName, databaseUrl: string): void {
   const db = new Database(databaseUrl.replace(/^file:/, ''));
   try {
     db.exec(HISTORY_TABLE.sqlite);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Context } from './contexts.js';
+import type { ContextName } from '@bookshop/contexts';
 
 const prismaDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -21,23 +21,23 @@ export interface AppliedMigration {
   rolledBack: boolean;
 }
 
-const committed = new Map<Context, CommittedMigration[]>();
+const committed = new Map<ContextName, CommittedMigration[]>();
 
 /** The migrations committed for a context, in order (read once per process). */
-export function committedMigrations(context: Context): CommittedMigration[] {
+export function committedMigrations(context: ContextName): CommittedMigration[] {
   let migrations = committed.get(context);
   if (!migrations) committed.set(context, (migrations = readCommitted(context)));
   return migrations;
 }
 
 /** A short name for a context's set of committed migrations: it changes when any of them does. */
-export function migrationSetId(context: Context): string {
+export function migrationSetId(context: ContextName): string {
   const hash = createHash('sha256');
   for (const migration of committedMigrations(context)) hash.update(migration.name).update(migration.checksum);
   return hash.digest('hex').slice(0, 12);
 }
 
-function readCommitted(context: Context): CommittedMigration[] {
+function readCommitted(context: ContextName): CommittedMigration[] {
   return readdirSync(`${prismaDir}/${context}/migrations`, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
-import { SUBGRAPHS, defaultSubgraphUrl } from './subgraphs.js';
+import { CONTEXT_NAMES, localSubgraphUrl } from '@bookshop/contexts';
 
 // Development only (`pnpm compose` and the supergraph test): @apollo/composition is a devDependency,
 // so nothing the router runs may import this module; it reads supergraph-file.ts instead.
@@ -11,9 +11,9 @@ const schemaFileOf = (name: string) => new URL(`../../subgraphs/${name}/src/sche
 /** Composes the subgraphs' SDL files into the supergraph SDL the router serves. */
 export function composeSupergraph(): string {
   const result = composeServices(
-    SUBGRAPHS.map(({ name, port }) => ({
+    CONTEXT_NAMES.map((name) => ({
       name,
-      url: defaultSubgraphUrl(port),
+      url: localSubgraphUrl(name),
       typeDefs: parse(readFileSync(schemaFileOf(name), 'utf8')),
     })),
   );

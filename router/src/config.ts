@@ -1,11 +1,12 @@
+import { ROUTER_PORT, type ContextName } from '@bookshop/contexts';
 import { readServiceEnv, requireSigningKey, type PrivateServiceKey, type ServiceConfig } from '@bookshop/runtime';
 import { z } from 'zod';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.js';
 import type { PersistedOperationsMode } from './persisted-operations.js';
-import { subgraphUrlOverrides, type SubgraphName } from './subgraphs.js';
+import { subgraphUrlOverrides } from './subgraphs.js';
 
 export interface RouterConfig extends ServiceConfig {
-  subgraphUrls: Partial<Record<SubgraphName, string>>;
+  subgraphUrls: Partial<Record<ContextName, string>>;
   /** The router's own key: its entity fetches carry a credential signed with it. */
   signingKey: PrivateServiceKey;
   /** Apollo Sandbox on the landing page: development only. */
@@ -33,7 +34,7 @@ const limit = (fallback: number) => z.coerce.number().int().min(1).default(fallb
 
 export function routerConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig {
   const { env: own, ...shared } = readServiceEnv(
-    4000,
+    ROUTER_PORT,
     {
       ROUTER_PORT: z.coerce.number().int().min(0).max(65535).optional(),
       ROUTER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(1_024),

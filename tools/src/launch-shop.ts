@@ -1,20 +1,18 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONTEXT_NAMES, type ContextName } from '@bookshop/contexts';
 import type { NatsPasswords } from '@bookshop/events';
 import { credentialEnv, type ShopCredentials } from '@bookshop/runtime';
 import { natsServiceEnv } from './infrastructure.js';
 import { spawnManaged, waitUntilReady, type ManagedProcess } from './child-process.js';
 import { decideRestart, type RestartPolicy } from './restart-policy.js';
 
-export const SERVICE_NAMES = ['book', 'order', 'delivery', 'review', 'mypage'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
-
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface ShopLayout {
-  ports: Record<ServiceName | 'router', number>;
+  ports: Record<ContextName | 'router', number>;
   /** Each context's database URL (PostgreSQL or SQLite file). */
-  databaseUrls: Record<ServiceName, string>;
+  databaseUrls: Record<ContextName, string>;
   natsUrl?: string;
   /** The users' secret and the calling services' keys: each service gets its share. */
   credentials: ShopCredentials;
@@ -23,9 +21,9 @@ export interface ShopLayout {
   /** Extra environment for every service (JWT_SECRET, NODE_ENV, LOG_LEVEL, …). */
   env?: NodeJS.ProcessEnv;
   /** Environment for one service, over everything else (a test's fault point, a proxied URL). */
-  serviceEnv?: Partial<Record<ServiceName | 'router', NodeJS.ProcessEnv>>;
+  serviceEnv?: Partial<Record<ContextName | 'router', NodeJS.ProcessEnv>>;
   /** Node flags for one service (e.g. --cpu-prof, which NODE_OPTIONS may not carry). */
-  nodeArgs?: Partial<Record<ServiceName | 'router', string[]>>;
+  nodeArgs?: Partial<Record<ContextName | 'router', string[]>>;
   /** `dist`: the compiled services (pnpm start); `source`: TypeScript through tsx (tests). */
   mode: 'dist' | 'source';
   onLine?: (service: string, line: string) => void;
@@ -42,32 +40,32 @@ export interface Supervision {
   /** Defaults to DEFAULT_RESTART_POLICY: 1 s, 2 s, 4 s … up to 30 s; 5 crashes within 60 s end it. */
   policy?: RestartPolicy;
   /** A service that was ready exited (`exit`: "code 1", "signal SIGKILL") and starts again in `delayMs`. */
-  onRestarting: (service: ServiceName | 'router', exit: string, delayMs: number) => void;
+  onRestarting: (service: ContextName | 'router', exit: string, delayMs: number) => void;
   /** A service crashes in a loop and is left down: the caller decides (pnpm start stops the shop). */
-  onGiveUp: (service: ServiceName | 'router', exit: string, reason: string) => void;
+  onGiveUp: (service: ContextName | 'router', exit: string, reason: string) => void;
 }
 
 export interface RunningShop {
   routerUrl: string;
-  urls: Record<ServiceName | 'router', string>;
-  processes: Record<ServiceName | 'router', ManagedProcess>;
+  urls: Record<ContextName | 'router', string>;
+  processes: Record<ContextName | 'router', ManagedProcess>;
   /** Stops the router first (no new work), then the subgraphs, each gracefully. */
   stop: () => Promise<void>;
   /**
    * Starts one service again, as it was (with `env` on top, if given), and waits until it is
    * ready (after a stop or a crash).
    */
-  restart: (service: ServiceName | 'router', env?: NodeJS.ProcessEnv) => Promise<void>;
+  restart: (service: ContextName | 'router', env?: NodeJS.ProcessEnv) => Promise<void>;
   /**
    * Starts one more instance of a service (scale-out), with the first instance's settings and
    * `env` on top, on `port`; resolves when it is ready. The caller stops it.
    */
-  startInstance: (service: ServiceName | 'router', port: number, env: NodeJS.ProcessEnv) => Promise<ManagedProcess>;
+  startInstance: (service: ContextName | 'router', port: number, env: NodeJS.ProcessEnv) => Promise<ManagedProcess>;
 }
 
 const graphqlUrl = (port: number) => `http://127.0.0.1:${port}/graphql`;
 
-function entryOf(service: ServiceName | 'router', mode: ShopLayout['mode']): { command: string; args: string[] } {
+function entryOf(service: ContextName | 'router', mode: ShopLayout['mode']): { command: string; args: string[] } {
   const folder = service === 'router' ? 'router' : path.join('subgraphs', service);
   if (mode === 'dist') return { command: process.execPath, args: [path.join(repoRoot, folder, 'dist', 'main.js')] };
   return {
@@ -80,8 +78,8 @@ function entryOf(service: ServiceName | 'router', mode: ShopLayout['mode']): { c
 export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
   const urls = Object.fromEntries(Object.entries(layout.ports).map(([name, port]) => [name, graphqlUrl(port)])) as RunningShop['urls'];
   const processes = {} as RunningShop['processes'];
-  const environments = {} as Record<ServiceName | 'router', NodeJS.ProcessEnv>;
-  const spawnService = (service: ServiceName | 'router', port: number, env: NodeJS.ProcessEnv) => {
+  const environments = {} as Record<ContextName | 'router', NodeJS.ProcessEnv>;
+  const spawnService = (service: ContextName | 'router', port: number, env: NodeJS.ProcessEnv) => {
     const { command, args } = entryOf(service, layout.mode);
     const managed = spawnManaged({
       name: service,
@@ -96,7 +94,7 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
   // Supervision: a process is watched once it has been ready, and only while the shop is not
   // stopping; one we stop ourselves (stop, restart) did not crash.
   const stoppedByUs = new WeakSet<ManagedProcess>();
-  const crashTimes: Partial<Record<ServiceName | 'router', number[]>> = {};
+  const crashTimes: Partial<Record<ContextName | 'router', number[]>> = {};
   const pendingRestarts = new Set<NodeJS.Timeout>();
   let closed = false;
   const stopProcess = async (managed: ManagedProcess | undefined) => {
@@ -104,7 +102,7 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
     stoppedByUs.add(managed);
     await managed.stop();
   };
-  const onCrash = (service: ServiceName | 'router', managed: ManagedProcess, supervision: Supervision) => {
+  const onCrash = (service: ContextName | 'router', managed: ManagedProcess, supervision: Supervision) => {
     if (closed || stoppedByUs.has(managed) || processes[service] !== managed) return;
     const now = Date.now();
     const times = [...(crashTimes[service] ?? []), now];
@@ -124,7 +122,7 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
     }, decision.delayMs);
     pendingRestarts.add(timer);
   };
-  const start = (service: ServiceName | 'router', env: NodeJS.ProcessEnv) => {
+  const start = (service: ContextName | 'router', env: NodeJS.ProcessEnv) => {
     environments[service] = env;
     const { managed, ready } = spawnService(service, layout.ports[service], environments[service]);
     processes[service] = managed;
@@ -144,7 +142,7 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
     for (const timer of pendingRestarts) clearTimeout(timer);
     pendingRestarts.clear();
     await stopProcess(processes.router);
-    await Promise.all(SERVICE_NAMES.map((name) => stopProcess(processes[name])));
+    await Promise.all(CONTEXT_NAMES.map((name) => stopProcess(processes[name])));
   };
 
   // Ctrl-C while the shop starts must not leave the services already started running on their own.
@@ -158,7 +156,7 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
   try {
     await unlessCancelled(
       Promise.all(
-        SERVICE_NAMES.map((service) =>
+        CONTEXT_NAMES.map((service) =>
           start(service, {
             PORT: String(layout.ports[service]),
             // Only the router faces clients: a subgraph is reached from this machine alone.
@@ -178,7 +176,7 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
     await unlessCancelled(
       start('router', {
         ROUTER_PORT: String(layout.ports.router),
-        ...Object.fromEntries(SERVICE_NAMES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, urls[name]])),
+        ...Object.fromEntries(CONTEXT_NAMES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, urls[name]])),
         ...layout.serviceEnv?.router,
       }),
     );
@@ -186,11 +184,11 @@ export async function launchShop(layout: ShopLayout): Promise<RunningShop> {
     await stop();
     throw error;
   }
-  const restart = async (service: ServiceName | 'router', env: NodeJS.ProcessEnv = {}) => {
+  const restart = async (service: ContextName | 'router', env: NodeJS.ProcessEnv = {}) => {
     await stopProcess(processes[service]);
     await start(service, { ...environments[service], ...env });
   };
-  const startInstance = async (service: ServiceName | 'router', port: number, env: NodeJS.ProcessEnv) => {
+  const startInstance = async (service: ContextName | 'router', port: number, env: NodeJS.ProcessEnv) => {
     const portVariable = service === 'router' ? 'ROUTER_PORT' : 'PORT';
     const { managed, ready } = spawnService(service, port, { ...environments[service], [portVariable]: String(port), ...env });
     try {

@@ -1,6 +1,7 @@
-import { POSTGRES_CONTEXTS, SQLITE_CONTEXTS, ensureDatabase, migrateDeploy, sqliteDatabaseUrl } from '@bookshop/prisma';
+import { POSTGRES_CONTEXTS, SQLITE_CONTEXTS, type ContextName } from '@bookshop/contexts';
+import { ensureDatabase, migrateDeploy, sqliteDatabaseUrl } from '@bookshop/prisma';
 import { MissingNatsServer, provideNats, providePostgres, type Nats, type Postgres } from './infrastructure.js';
-import { launchShop, type RunningShop, type ServiceName } from './launch-shop.js';
+import { launchShop, type RunningShop } from './launch-shop.js';
 import { portInUse } from './free-port.js';
 import { dataDirOf, localSecrets } from './local-secrets.js';
 import { startPorts } from './start-ports.js';
@@ -55,7 +56,7 @@ async function start(): Promise<void> {
     nats = await provideNats(env, dataDir, natsPort, secrets.nats);
 
     log('applying migrations…');
-    const databaseUrls = {} as Record<ServiceName, string>;
+    const databaseUrls = {} as Record<ContextName, string>;
     await Promise.all([
       ...POSTGRES_CONTEXTS.map(async (context) => {
         const url = env[`${context.toUpperCase()}_DATABASE_URL`] ?? (await ensureDatabase(postgres!.serverUrl, `bookshop_${context}`));

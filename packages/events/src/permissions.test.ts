@@ -16,7 +16,8 @@ import {
 import { on, startConsumer } from './consumer.js';
 import type { EventEnvelope } from './envelope.js';
 import { connectEventBus, type EventBus } from './nats.js';
-import { EVENT_CONTEXTS, generateNatsPasswords, natsAuthorizationConfig, type EventContext } from './permissions.js';
+import { CONTEXT_NAMES, type ContextName } from '@bookshop/contexts';
+import { generateNatsPasswords, natsAuthorizationConfig } from './permissions.js';
 import { publishEnvelope } from './publisher.js';
 
 // A nats-server of this file's own, with the generated authorization: one user per context.
@@ -27,7 +28,7 @@ let nats: TestNatsServer;
 let admin: EventBus;
 const buses: EventBus[] = [];
 
-const as = async (context: EventContext | 'admin'): Promise<EventBus> => {
+const as = async (context: ContextName | 'admin'): Promise<EventBus> => {
   const bus = await connectEventBus({
     url: nats.url,
     prefix: PREFIX,
@@ -120,7 +121,7 @@ describe('NATS users per context', () => {
     } as Record<string, () => EventEnvelope>;
     for (const [context, definitions] of consumed) {
       const durable = context === 'mypage' ? 'mypage-main' : context;
-      const bus = await as(context as EventContext);
+      const bus = await as(context as ContextName);
       const received: string[] = [];
       const published = definitions.map((definition) => ({ definition, envelope: event[definition.type]!() }));
       for (const { definition, envelope } of published) await publishEnvelope(admin, subjectOf(PREFIX, definition), envelope);
@@ -210,12 +211,12 @@ describe('NATS users per context', () => {
     const config = natsAuthorizationConfig({
       prefix: 'bookshop',
       stream: 'BOOKSHOP',
-      passwords: Object.fromEntries(EVENT_CONTEXTS.map((context) => [context, { env: `${context.toUpperCase()}_PASSWORD` }])) as Record<
-        EventContext,
+      passwords: Object.fromEntries(CONTEXT_NAMES.map((context) => [context, { env: `${context.toUpperCase()}_PASSWORD` }])) as Record<
+        ContextName,
         { env: string }
       >,
     });
-    for (const context of EVENT_CONTEXTS)
+    for (const context of CONTEXT_NAMES)
       expect(config).toContain(`user: "${context}"\n      password: $${context.toUpperCase()}_PASSWORD\n`);
     const eventSubjects = [...config.matchAll(/"(bookshop\.(?!deadletter)[\w-]+\.>)"/g)].map((match) => match[1]);
     expect(eventSubjects).toEqual(['bookshop.book.>', 'bookshop.order.>', 'bookshop.delivery.>', 'bookshop.review.>']);

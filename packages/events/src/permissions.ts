@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { CONTEXT_NAMES, type ContextName } from '@bookshop/contexts';
 import { EVENTS, deadLetterFilter } from './catalogue.js';
 
 /**
@@ -10,8 +11,6 @@ import { EVENTS, deadLetterFilter } from './catalogue.js';
  * The subjects below are the ones the nats.js client (@nats-io/jetstream 3) sends — found by
  * running it against a nats-server with this configuration (permissions.test.ts keeps it so).
  */
-export const EVENT_CONTEXTS = ['book', 'order', 'delivery', 'review', 'mypage'] as const;
-export type EventContext = (typeof EVENT_CONTEXTS)[number];
 
 /** A password written into the config, or the environment variable nats-server reads it from (`$VAR`). */
 export type NatsSecret = string | { env: string };
@@ -19,18 +18,18 @@ export type NatsSecret = string | { env: string };
 export interface NatsAuthorizationOptions {
   prefix: string;
   stream: string;
-  passwords: Record<EventContext, NatsSecret>;
+  passwords: Record<ContextName, NatsSecret>;
   /**
    * Each context's durable consumers. Default: the context's name; my page has one per instance
    * (`mypage-<instance>`, subgraphs/mypage/src/events.ts), `mypage-main` unless told otherwise.
    */
-  durables?: Partial<Record<EventContext, readonly string[]>>;
+  durables?: Partial<Record<ContextName, readonly string[]>>;
   /** A user allowed everything: the dead-letter tool, tests, an operator. Left out when not given. */
   admin?: { user: string; password: NatsSecret };
 }
 
 /** The user name of a context's NATS user: the context's name. */
-export const natsUserOf = (context: EventContext) => context;
+export const natsUserOf = (context: ContextName) => context;
 
 /**
  * Where a user's replies arrive. Each user gets its own inbox prefix, so no context can read the
@@ -38,7 +37,7 @@ export const natsUserOf = (context: EventContext) => context;
  */
 export const inboxPrefixOf = (user: string) => `_INBOX_${user}`;
 
-const DEFAULT_DURABLES: Record<EventContext, readonly string[]> = {
+const DEFAULT_DURABLES: Record<ContextName, readonly string[]> = {
   book: ['book'],
   order: ['order'],
   delivery: ['delivery'],
@@ -57,7 +56,7 @@ function checkName(what: string, name: string): string {
 }
 
 /** The subjects a context's user may publish to (its events, its dead letters, the JetStream API it uses). */
-function publishAllowedFor(context: EventContext, options: Pick<NatsAuthorizationOptions, 'prefix' | 'stream' | 'durables'>): string[] {
+function publishAllowedFor(context: ContextName, options: Pick<NatsAuthorizationOptions, 'prefix' | 'stream' | 'durables'>): string[] {
   const prefix = checkName('prefix', options.prefix);
   const stream = checkName('stream', options.stream);
   const durables = (options.durables?.[context] ?? DEFAULT_DURABLES[context]).map((durable) => checkName('durable', durable));
@@ -108,7 +107,7 @@ function userBlock(user: string, password: NatsSecret, publish: string[], subscr
 
 /** The `authorization { … }` block of a nats-server configuration: one user per context (and the admin). */
 export function natsAuthorizationConfig(options: NatsAuthorizationOptions): string {
-  const users = EVENT_CONTEXTS.map((context) =>
+  const users = CONTEXT_NAMES.map((context) =>
     userBlock(natsUserOf(context), options.passwords[context], publishAllowedFor(context, options), [
       `${inboxPrefixOf(natsUserOf(context))}.>`,
     ]),
@@ -127,7 +126,7 @@ export function natsAuthorizationConfig(options: NatsAuthorizationOptions): stri
 
 /** Every NATS password of a shop: one per context, and the admin's. */
 export interface NatsPasswords {
-  contexts: Record<EventContext, string>;
+  contexts: Record<ContextName, string>;
   admin: string;
 }
 
@@ -135,7 +134,7 @@ export interface NatsPasswords {
 export function generateNatsPasswords(): NatsPasswords {
   const fresh = () => randomBytes(24).toString('hex');
   return {
-    contexts: Object.fromEntries(EVENT_CONTEXTS.map((context) => [context, fresh()])) as Record<EventContext, string>,
+    contexts: Object.fromEntries(CONTEXT_NAMES.map((context) => [context, fresh()])) as Record<ContextName, string>,
     admin: fresh(),
   };
 }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dropDatabase, ensureDatabase, type PostgresContext, type SqliteContext } from '@bookshop/prisma';
+import type { PostgresContext, SqliteContext } from '@bookshop/contexts';
+import { dropDatabase, ensureDatabase } from '@bookshop/prisma';
 import { TEST_POSTGRES_URL, copySqliteTemplate, postgresTemplateName } from './templates.js';
 
 export interface TestDatabase {

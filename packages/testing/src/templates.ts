@@ -1,18 +1,8 @@
 import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  POSTGRES_CONTEXTS,
-  SQLITE_CONTEXTS,
-  databaseExists,
-  databaseUrl,
-  dropDatabase,
-  ensureDatabase,
-  migrateDeploy,
-  migrationSetId,
-  type PostgresContext,
-  type SqliteContext,
-} from '@bookshop/prisma';
+import { POSTGRES_CONTEXTS, SQLITE_CONTEXTS, type PostgresContext, type SqliteContext } from '@bookshop/contexts';
+import { databaseExists, databaseUrl, dropDatabase, ensureDatabase, migrateDeploy, migrationSetId } from '@bookshop/prisma';
 
 /**
  * Migrated template databases, made once per migration set: every test then gets a fresh,

@@ -1,8 +1,4 @@
-import { runMain, stopOnSignals } from '@bookshop/runtime';
-import { bookConfig } from './config.js';
-import { startBookService } from './service.js';
+import { runSubgraph } from '@bookshop/subgraph-kit';
+import { book } from './subgraph.js';
 
-await runMain(async () => {
-  const service = await startBookService(bookConfig());
-  stopOnSignals([service.stop]);
-});
+await runSubgraph(book);

@@ -1,8 +1,4 @@
-import { runMain, stopOnSignals } from '@bookshop/runtime';
-import { deliveryConfig } from './config.js';
-import { startDeliveryService } from './service.js';
+import { runSubgraph } from '@bookshop/subgraph-kit';
+import { delivery } from './subgraph.js';
 
-await runMain(async () => {
-  const service = await startDeliveryService(deliveryConfig());
-  stopOnSignals([service.stop]);
-});
+await runSubgraph(delivery);

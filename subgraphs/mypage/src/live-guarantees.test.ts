@@ -19,7 +19,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveUpdates } from './live-updates.js';
-import { startMyPageService } from './service.js';
+import { mypage } from './subgraph.js';
 
 /**
  * What every live subscriber of a real my page instance (real NATS, real projection, real
@@ -53,11 +53,11 @@ beforeAll(async () => {
   database = createSqliteTestDatabase('mypage');
   const events = { url: TEST_NATS_URL, prefix: `lg_${run}`, stream: `LG_${run}`, ackWaitMs: 30_000, replicas: 1 };
   bus = await connectEventBus({ ...events, name: 'live-guarantees-test' });
-  service = await startMyPageService(
+  service = await mypage.start(
     {
       ...testServiceConfig(events),
       databaseUrl: database.url,
-      instance: 'lg-test',
+      settings: { MYPAGE_INSTANCE: 'lg-test' },
     },
     {
       waitForOrderMs: 1_500,

@@ -1,8 +1,4 @@
-import { runMain, stopOnSignals } from '@bookshop/runtime';
-import { myPageConfig } from './config.js';
-import { startMyPageService } from './service.js';
+import { runSubgraph } from '@bookshop/subgraph-kit';
+import { mypage } from './subgraph.js';
 
-await runMain(async () => {
-  const service = await startMyPageService(myPageConfig());
-  stopOnSignals([service.stop]);
-});
+await runSubgraph(mypage);

@@ -5,11 +5,11 @@ import { OrderPlaced, connectEventBus, eventOf, subjectOf, type EventBus } from 
 import { type RunningService } from '@bookshop/runtime';
 import { createSqliteTestDatabase, eventually, TEST_NATS_URL, type TestDatabase, testServiceConfig } from '@bookshop/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { MyPageConfig } from './config.js';
+import type { SubgraphConfig } from '@bookshop/subgraph-kit';
 import { openMyPageDatabase, type MyPageDatabase } from './database.js';
 import { consumerName } from './events.js';
 import { InstanceRunning, resetReadModel } from './rebuild.js';
-import { startMyPageService } from './service.js';
+import { mypage } from './subgraph.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const instance = 'rebuild-test';
@@ -17,7 +17,7 @@ const instance = 'rebuild-test';
 let database: TestDatabase;
 let db: MyPageDatabase;
 let bus: EventBus;
-let config: MyPageConfig;
+let config: SubgraphConfig<{ MYPAGE_INSTANCE: string }>;
 let service: RunningService | undefined;
 
 beforeAll(async () => {
@@ -29,9 +29,9 @@ beforeAll(async () => {
   config = {
     ...testServiceConfig(events),
     databaseUrl: database.url,
-    instance,
+    settings: { MYPAGE_INSTANCE: instance },
   };
-  service = await startMyPageService(config);
+  service = await mypage.start(config);
 });
 afterAll(async () => {
   await service?.stop();
@@ -103,7 +103,7 @@ it('rebuilds once the instance is stopped: the next start replays the stream int
   expect(done).toMatchObject({ code: 0, stdout: expect.stringMatching(/emptied/) });
   expect(await db.myPageEntry.count()).toBe(0);
 
-  service = await startMyPageService(config);
+  service = await mypage.start(config);
   const after = await eventually(
     () => db.myPageEntry.findMany({ orderBy: { orderId: 'asc' }, select: { orderId: true, orderStatus: true, version: true } }),
     (entries) => entries.length === before.length,

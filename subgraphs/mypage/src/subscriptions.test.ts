@@ -17,7 +17,7 @@ import { createSqliteTestDatabase, eventually, TEST_NATS_URL, type TestDatabase,
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMyPageService } from './service.js';
+import { mypage } from './subgraph.js';
 
 let database: TestDatabase;
 let bus: EventBus;
@@ -29,8 +29,8 @@ beforeAll(async () => {
   const run = randomUUID().slice(0, 8);
   const events = { url: TEST_NATS_URL, prefix: `sub_${run}`, stream: `SUB_${run}` };
   bus = await connectEventBus({ ...events, name: 'subscriptions-test' });
-  service = await startMyPageService(
-    { ...testServiceConfig(events), databaseUrl: database.url, instance: 'sub-test' },
+  service = await mypage.start(
+    { ...testServiceConfig(events), databaseUrl: database.url, settings: { MYPAGE_INSTANCE: 'sub-test' } },
     { waitForOrderMs: 1_500 },
   );
 });

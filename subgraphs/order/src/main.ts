@@ -1,8 +1,4 @@
-import { runMain, stopOnSignals } from '@bookshop/runtime';
-import { orderConfig } from './config.js';
-import { startOrderService } from './service.js';
+import { runSubgraph } from '@bookshop/subgraph-kit';
+import { order } from './subgraph.js';
 
-await runMain(async () => {
-  const service = await startOrderService(orderConfig());
-  stopOnSignals([service.stop]);
-});
+await runSubgraph(order);

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { Order, OrderDatabase } from './database.js';
 import { assertCanSee, cancelOrder } from './domain/order.js';
 import { placeOrder, type OrderEvents, type OrderLimits } from './domain/place-order.js';
-import type { OrderConfig } from './config.js';
 import type { Shipments } from './domain/shipments.js';
 import type { StockReservations } from './domain/stock-reservations.js';
 import { sagaAdmission } from './admission.js';
@@ -25,9 +24,8 @@ export function createResolvers(
   stock: StockReservations,
   shipments: Shipments,
   events: OrderEvents,
-  config: Pick<OrderConfig, 'maxOpenOrdersPerCustomer'>,
+  limits: OrderLimits,
 ): GraphQLResolverMap<ServiceContext> {
-  const limits: OrderLimits = { maxOpenPerCustomer: config.maxOpenOrdersPerCustomer };
   const admit = sagaAdmission();
   return {
     Query: {

@@ -1,8 +1,4 @@
-import { runMain, stopOnSignals } from '@bookshop/runtime';
-import { reviewConfig } from './config.js';
-import { startReviewService } from './service.js';
+import { runSubgraph } from '@bookshop/subgraph-kit';
+import { review } from './subgraph.js';
 
-await runMain(async () => {
-  const service = await startReviewService(reviewConfig());
-  stopOnSignals([service.stop]);
-});
+await runSubgraph(review);

@@ -37,7 +37,7 @@ function answerForRepeat(order: Order): Order {
   return order;
 }
 
-/** What placing an order is bounded by (order's config.ts). */
+/** What placing an order is bounded by (order's settings, subgraph.ts). */
 export interface OrderLimits {
   /** A customer's open (PENDING or PLACED) orders at most: ORDER_MAX_OPEN_PER_CUSTOMER. */
   maxOpenPerCustomer: number;

@@ -1,0 +1,3 @@
+export type { SubgraphConfig, SubgraphDeclaration, SubgraphParts, SubgraphSetup } from './declaration.js';
+export { defineSubgraph, type Subgraph } from './define-subgraph.js';
+export { runSubgraph } from './run-subgraph.js';

@@ -1,2 +1,0 @@
-export { bookConfig, type BookConfig } from './config.js';
-export { startBookService } from './service.js';

@@ -1,2 +1,0 @@
-export { deliveryConfig, type DeliveryConfig } from './config.js';
-export { startDeliveryService } from './service.js';

@@ -1,2 +1,0 @@
-export { myPageConfig, type MyPageConfig } from './config.js';
-export { startMyPageService } from './service.js';

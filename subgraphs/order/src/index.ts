@@ -1,2 +1,0 @@
-export { orderConfig, type OrderConfig } from './config.js';
-export { startOrderService } from './service.js';

@@ -1,2 +1,0 @@
-export { reviewConfig, type ReviewConfig } from './config.js';
-export { startReviewService } from './service.js';
