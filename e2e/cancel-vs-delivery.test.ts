@@ -61,6 +61,37 @@ async function statuses(orderIds: string[]) {
 const stockOf = async (bookId: string) =>
   (await queryRows<{ stock: number }>(shop.databases.book.url, `SELECT stock FROM "Book" WHERE id = $1`, [bookId]))[0]!.stock;
 
+/**
+ * Returns once order and book have applied every event that what happened before may still cause,
+ * so that a test can then say something did not happen. Each context's durable consumer takes its
+ * events one at a time, in stream order, and each outbox is published in the order it was written.
+ * So an order delivered now reaches order's consumer after every earlier decision of delivery, and
+ * once it is DELIVERED order has applied them all and written whatever they caused; an order
+ * cancelled after that reaches book after every OrderCancelled written until then. (A book of
+ * their own, so the stock a test looks at stays its own.)
+ */
+async function afterEverythingBefore(): Promise<void> {
+  const marker = await registerBook(shop, 2);
+  const [delivered, cancelled] = (await placeOrders(marker.title, 2)) as [string, string];
+  const shipment = await eventually(
+    async () => (await call(alice, ORDER, { id: delivered })).data?.order?.delivery,
+    (delivery) => delivery?.status === 'PREPARING',
+    30_000,
+  );
+  expect((await call(courier, COMPLETE, { d: shipment.id })).data?.completeDelivery?.status).toBe('DELIVERED');
+  await eventually(
+    () => statuses([delivered]),
+    ([status]) => status?.order === 'DELIVERED',
+    30_000,
+  );
+  expect((await call(alice, CANCEL, { o: cancelled })).data?.cancelOrder?.status).toBe('CANCELLED');
+  await eventually(
+    () => stockOf(marker.id),
+    (stock) => stock === 1,
+    30_000,
+  );
+}
+
 describe('a cancel racing the courier', () => {
   it('fired at the same instant for 16 orders: each ends wholly cancelled or wholly delivered, and only cancelled copies come back', async () => {
     const book = await registerBook(shop, 100);
@@ -110,7 +141,7 @@ describe('a cancel racing the courier', () => {
       (stock) => stock === 100 - (orderIds.length - cancelledIds.length),
       30_000,
     );
-    await new Promise((resolve) => setTimeout(resolve, 1_000)); // a late, wrong release would show by now
+    await afterEverythingBefore(); // a late, wrong release or status would show now
     expect(await statuses(orderIds)).toEqual(expected);
     expect(await stockOf(book.id)).toBe(100 - (orderIds.length - cancelledIds.length));
   }, 120_000);
@@ -157,7 +188,8 @@ describe('a cancel that reaches delivery before the order does', () => {
       expect((await call(alice, CANCEL, { o: orderId })).data?.cancelOrder?.status).toBe('CANCELLED');
       expect(await statuses([orderId])).toEqual([{ id: orderId, order: 'CANCELLED', delivery: 'CANCELLED' }]);
     } finally {
-      await shop.restart('delivery');
+      // Named again: a restart keeps the settings of the one before.
+      await shop.restart('delivery', { EVENT_PREFIX: shop.events.prefix, EVENT_STREAM: shop.events.stream });
       await shop.events.jsm.streams.delete(elsewhere.toUpperCase()).catch(() => false);
     }
     // Delivery now handles the order's OrderPlaced (and book its OrderCancelled).
@@ -166,12 +198,21 @@ describe('a cancel that reaches delivery before the order does', () => {
       (stock) => stock === 10,
       30_000,
     );
+    // Its inbox records the event in the transaction of what it did with it: once the event is
+    // there, whatever the late OrderPlaced did is there too.
+    const [placedEvent] = await queryRows<{ id: string }>(
+      shop.databases.order.url,
+      `SELECT id FROM "OutboxEvent" WHERE type = 'OrderPlaced' AND envelope::jsonb->>'orderId' = $1`,
+      [orderId],
+    );
     await eventually(
-      () => queryRows(shop.databases.delivery.url, `SELECT 1 FROM "ProcessedEvent" WHERE consumer = 'delivery'`),
+      () =>
+        queryRows(shop.databases.delivery.url, `SELECT 1 FROM "ProcessedEvent" WHERE consumer = 'delivery' AND "eventId" = $1`, [
+          placedEvent!.id,
+        ]),
       (rows) => rows.length > 0,
       30_000,
     );
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await statuses([orderId])).toEqual([{ id: orderId, order: 'CANCELLED', delivery: 'CANCELLED' }]);
     const started = await queryRows(
       shop.databases.delivery.url,

@@ -84,65 +84,49 @@ describe('operation limits', () => {
   });
 
   /**
-   * Sends an attack once to warm up, then five times, timing each round trip from here: the
-   * fastest of them says what refusing costs the router on an unloaded moment of this shared
-   * machine (printed, and asserted under 50 ms).
+   * Sends an attack; the refusal must name the limit, and no subgraph may have heard of it. What
+   * refusing costs the router is a figure of the bench (`pnpm bench --only refusals`), not a test.
    */
-  async function attack(name: string, query: string) {
-    await graphql(url, query);
-    const timings: number[] = [];
-    let result: GraphQLResult | undefined;
-    for (let i = 0; i < 5; i++) {
-      const started = performance.now();
-      result = await graphql(url, query);
-      timings.push(performance.now() - started);
-    }
-    const fastestMs = Math.min(...timings);
-    console.log(
-      `${name} (${query.length} characters): refused in ${fastestMs.toFixed(1)} ms at best (${timings.map((ms) => ms.toFixed(1)).join(', ')})`,
-    );
-    return { result: result!, fastestMs };
-  }
+  const attack = (query: string) => graphql(url, query);
 
-  function expectRefused({ result, fastestMs }: Awaited<ReturnType<typeof attack>>, limit: string) {
+  function expectRefused(result: GraphQLResult, limit: string) {
     expect(result.status).toBe(400);
     expect(result.data).toBeUndefined();
     expect(new Set(errorCodes(result))).toEqual(new Set(['OPERATION_TOO_COMPLEX']));
     expect(result.errors!.map((error) => error.message).join(' ')).toContain(`the limit (${limit}) is`);
     expect(result.errors!.map((error) => error.extensions?.limit)).toContain(limit);
-    expect(fastestMs).toBeLessThan(50);
     expect(upstreamConnections()).toBe(0);
   }
 
-  it('refuses 2,000 aliased book(id:) fields, fast, asking no subgraph; 40 aliases within the size trip the aliases limit', async () => {
+  it('refuses 2,000 aliased book(id:) fields, asking no subgraph; 40 aliases within the size trip the aliases limit', async () => {
     const aliased = (count: number) => `{ ${Array.from({ length: count }, (_, i) => `b${i}: book(id: "${i}") { id title }`).join(' ')} }`;
-    expectRefused(await attack('2,000 aliases', aliased(2_000)), 'ROUTER_MAX_DOCUMENT_BYTES');
+    expectRefused(await attack(aliased(2_000)), 'ROUTER_MAX_DOCUMENT_BYTES');
     expectRefused(
-      await attack('40 aliases', `{ books(first: 1) { ${Array.from({ length: 40 }, (_, i) => `t${i}: title`).join(' ')} } }`),
+      await attack(`{ books(first: 1) { ${Array.from({ length: 40 }, (_, i) => `t${i}: title`).join(' ')} } }`),
       'ROUTER_MAX_ALIASES',
     );
   });
 
-  it('refuses a 40-deep books { reviews { book { reviews … } } }, fast, asking no subgraph', async () => {
+  it('refuses a 40-deep books { reviews { book { reviews … } } }, asking no subgraph', async () => {
     const deep = `{ books { ${'reviews { book { '.repeat(20)}id${' } }'.repeat(20)} } }`;
-    expectRefused(await attack('40 levels', deep), 'ROUTER_MAX_DEPTH');
+    expectRefused(await attack(deep), 'ROUTER_MAX_DEPTH');
   });
 
-  it('refuses more root fields than allowed, fast, asking no subgraph', async () => {
+  it('refuses more root fields than allowed, asking no subgraph', async () => {
     const roots = `{ ${Array.from({ length: 12 }, (_, i) => `r${i}: books(first: 1) { id }`).join(' ')} }`;
-    expectRefused(await attack('12 root fields', roots), 'ROUTER_MAX_ROOT_FIELDS');
+    expectRefused(await attack(roots), 'ROUTER_MAX_ROOT_FIELDS');
   });
 
-  it('refuses a huge document before parsing it, fast, asking no subgraph', async () => {
+  it('refuses a huge document before parsing it, asking no subgraph', async () => {
     const huge = `{ books(first: 1) { ${'id '.repeat(300_000)}} }`; // 900 KB, under the 1 MiB body limit
-    expectRefused(await attack('900 KB document', huge), 'ROUTER_MAX_DOCUMENT_BYTES');
+    expectRefused(await attack(huge), 'ROUTER_MAX_DOCUMENT_BYTES');
     const manyTokens = `{ books(first: 1) { ${'id '.repeat(3_000)}} }`; // 9 KB: within the size, over the tokens
-    expectRefused(await attack('3,000 tokens', manyTokens), 'ROUTER_MAX_TOKENS');
+    expectRefused(await attack(manyTokens), 'ROUTER_MAX_TOKENS');
   });
 
-  it('refuses a cost bomb (200 books × 200 reviews × …), fast, asking no subgraph', async () => {
+  it('refuses a cost bomb (200 books × 200 reviews × …), asking no subgraph', async () => {
     const bomb = '{ books(first: 200) { reviews { book { reviews { book { title } } } } } }';
-    expectRefused(await attack('cost bomb', bomb), 'ROUTER_MAX_COST');
+    expectRefused(await attack(bomb), 'ROUTER_MAX_COST');
     // The same page size in a variable counts as the largest page: no way around the limit.
     const viaVariable = await graphql(url, 'query($n: Int) { books(first: $n) { reviews { rating } } }', { n: 1 });
     expect(errorCodes(viaVariable)).toEqual(['OPERATION_TOO_COMPLEX']);

@@ -140,8 +140,17 @@ describe('redelivery and poison messages', () => {
     await shop.events.js.publish(subject, body, { msgID: event.id });
     await shop.events.js.publish(subject, body, { msgID: event.id }); // JetStream drops this one
     await shop.events.js.publish(subject, body, { msgID: randomUUID() }); // stored again: the consumers' inboxes drop it
-    await eventually(myPage, (all) => all.find((e) => e.orderId === orderId)?.deliveryStatus === 'PREPARING');
-    await new Promise((resolve) => setTimeout(resolve, 1_000)); // let a double application show
+    // Another order, published after the copies: delivery and my page each take the stream in
+    // order, one event at a time, so once my page shows this one's shipment, delivery has handled
+    // every copy before it and my page every DeliveryStarted those could have caused.
+    const laterId = randomUUID();
+    const later = eventOf(
+      OrderPlaced,
+      { orderId: laterId, customerId: 'alice', bookId: randomUUID(), title: 'Solaris', quantity: 1, address: '1 Ocean Way' },
+      { orderId: laterId, correlationId: 'redelivery-test' },
+    );
+    await shop.events.js.publish(subject, JSON.stringify(later), { msgID: later.id });
+    await eventually(myPage, (all) => all.find((e) => e.orderId === laterId)?.deliveryStatus === 'PREPARING');
     expect((await myPage()).find((e) => e.orderId === orderId)).toMatchObject({
       orderStatus: 'PLACED',
       deliveryStatus: 'PREPARING',

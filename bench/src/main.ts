@@ -3,6 +3,7 @@
 // figures to bench/results/<timestamp>.json. Not part of the tests.
 //   pnpm bench [--only router,orders,events,fanout,footprint] [--runs 3] [--seconds 5]
 //              [--rate 200,20] [--subscribers 1000,5000,10000]
+//   `--only refusals` (not in the default set): what refusing an operation over a limit costs the router.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import { eventLatency } from './scenarios/event-latency.js';
 import { fanOut } from './scenarios/fan-out.js';
 import { residentMemory, startToReady } from './scenarios/footprint.js';
 import { orders } from './scenarios/orders.js';
+import { refusals } from './scenarios/refusals.js';
 import { routerEfficiency } from './scenarios/router-efficiency.js';
 
 const { values } = parseArgs({
@@ -66,6 +68,7 @@ if (only.has('footprint')) {
   };
 }
 if (only.has('router')) report.routerEfficiency = await withShop(routerEfficiency);
+if (only.has('refusals')) report.refusals = await withShop(refusals);
 if (only.has('orders')) report.orders = await withShop(orders);
 if (only.has('events')) {
   report.eventLatency = [];

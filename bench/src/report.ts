@@ -41,6 +41,20 @@ export function printReport(report: any): void {
       Object.entries(efficiency.ratios).map(([k, v]) => [k, n(v, 2)]),
     );
   }
+  if (report.refusals) {
+    table(
+      'Operations over a limit, refused by the router before any subgraph hears of them (one at a time)',
+      ['attack', 'characters', 'refused by', 'fastest ms', 'p50 ms', 'max ms'],
+      Object.entries(report.refusals).map(([attack, f]: [string, any]) => [
+        attack,
+        String(f.characters),
+        f.refusedBy,
+        n(f.fastestMs, 1),
+        n(f.p50, 1),
+        n(f.max, 1),
+      ]),
+    );
+  }
   if (report.orders) {
     const o = report.orders;
     table(

@@ -215,6 +215,8 @@ metadata:
   labels:
     app.kubernetes.io/name: ${name}
     app.kubernetes.io/part-of: bookshop
+    # Prometheus scrapes /metrics through this Service (monitoring.yaml selects the component).
+    app.kubernetes.io/component: subgraph
 spec:
   selector:
     app.kubernetes.io/name: ${name}

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { book } from '@bookshop/book';
 import { CONTEXT_NAMES, type ContextName } from '@bookshop/contexts';
 import { delivery } from '@bookshop/delivery';
@@ -9,9 +9,12 @@ import { order } from '@bookshop/order';
 import { contextDatabaseUrl } from '@bookshop/prisma';
 import { review } from '@bookshop/review';
 import { routerConfig } from '@bookshop/router';
+import { METRICS, METRIC_NAMES } from '@bookshop/runtime';
 import { describe, expect, it } from 'vitest';
 import { testCredentialEnv } from '@bookshop/testing';
-import { OVERLAYS, REPO_DIR, render, type K8sObject, type Overlay } from './render.js';
+import { parse as parseYaml } from 'yaml';
+import { K8S_DIR, OVERLAYS, REPO_DIR, render, type K8sObject, type Overlay } from './render.js';
+import { metricNamesIn } from './promql.js';
 import { validateObject } from './schemas.js';
 import { generatedManifests, STATELESS_SUBGRAPHS } from '../src/stateless-subgraphs.js';
 
@@ -32,6 +35,7 @@ interface Container {
   name: string;
   image: string;
   command?: string[];
+  args?: string[];
   ports?: Array<{ name?: string; containerPort: number }>;
   env?: Array<{ name: string; value?: string; valueFrom?: any }>;
   envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
@@ -113,6 +117,8 @@ function resolveEnv(objects: K8sObject[], overlay: Overlay, workload: K8sObject,
   }
   return env;
 }
+
+const ingressPaths = (ingress: K8sObject): any[] => ingress.spec.rules.flatMap((rule: any) => rule.http?.paths ?? []);
 
 const isLocal = (url: string) => /127\.0\.0\.1|localhost/.test(url);
 const serviceOfUrl = (objects: K8sObject[], url: string) => named(objects, 'Service', new URL(url).hostname);
@@ -487,9 +493,360 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
   it('exposes only the router, through an Ingress that keeps WebSocket connections open', () => {
     const [ingress, ...others] = ofKind(objects, 'Ingress');
     expect(others).toEqual([]);
-    const backend = ingress!.spec.rules[0].http.paths[0].backend.service;
-    expect(backend.name).toBe('router');
-    expect(named(objects, 'Service', 'router')!.spec.ports.some((p: any) => p.name === backend.port.name)).toBe(true);
+    for (const path of ingressPaths(ingress!)) {
+      const backend = path.backend.service;
+      expect(backend.name).toBe('router');
+      expect(named(objects, 'Service', 'router')!.spec.ports.some((p: any) => p.name === backend.port.name)).toBe(true);
+    }
     expect(Number(ingress!.metadata.annotations!['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(3600);
+  });
+
+  it('routes only /graphql from outside: /metrics, /healthz and /readyz on the same port stay inside the cluster', () => {
+    const ingresses = ofKind(objects, 'Ingress');
+    const paths = ingresses.flatMap((ingress) => ingressPaths(ingress).map(({ path, pathType }) => ({ path, pathType })));
+    expect(paths.length).toBeGreaterThan(0);
+    expect(paths).toEqual(paths.map(() => ({ path: '/graphql', pathType: 'Exact' })));
+    expect(ingresses.filter((ingress) => ingress.spec.defaultBackend)).toEqual([]);
+  });
+});
+
+/** A label selector as the API reads it (matchLabels and matchExpressions); an empty one selects everything. */
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }>;
+}
+
+function selectorSelects(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
+  if (!selector) return false;
+  return (
+    Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value) &&
+    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      switch (operator) {
+        case 'In':
+          return key in labels && values.includes(labels[key]!);
+        case 'NotIn':
+          return !(key in labels) || !values.includes(labels[key]!);
+        case 'Exists':
+          return key in labels;
+        case 'DoesNotExist':
+          return !(key in labels);
+      }
+    })
+  );
+}
+
+/** The catalogue's metric a series belongs to (a histogram's _bucket, _sum and _count are its own), or undefined. */
+function catalogueMetric(series: string): string | undefined {
+  if ((METRIC_NAMES as readonly string[]).includes(series)) return series;
+  const base = series.replace(/_(bucket|sum|count)$/, '');
+  return Object.values(METRICS).some((metric) => metric.kind === 'histogram' && metric.name === base) ? base : undefined;
+}
+
+/** prom-client's Node process metrics, which every process exports beside the catalogue's (startProcessMetrics). */
+const isProcessMetric = (series: string) => /^(process|nodejs)_/.test(series);
+
+const SOURCE_FOLDERS = [
+  'router',
+  ...['packages', 'subgraphs'].flatMap((dir) => readdirSync(`${REPO_DIR}/${dir}`).map((name) => `${dir}/${name}`)),
+];
+const sourceTexts = new Map<string, string[]>();
+/** The texts of a folder's TypeScript sources, tests and generated code left out. */
+function sourcesOf(folder: string): string[] {
+  const src = `${REPO_DIR}/${folder}/src`;
+  if (!sourceTexts.has(folder)) {
+    const files = existsSync(src) ? (readdirSync(src, { recursive: true }) as string[]) : [];
+    sourceTexts.set(
+      folder,
+      files
+        .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts') && !file.includes('generated'))
+        .map((file) => readFileSync(`${src}/${file}`, 'utf8')),
+    );
+  }
+  return sourceTexts.get(folder)!;
+}
+
+/** The folders (packages/events, subgraphs/order, router, …) whose sources create the catalogue metric `name`. */
+function creatorsOf(name: string): string[] {
+  const key = Object.entries(METRICS).find(([, metric]) => metric.name === name)![0];
+  const creates = new RegExp(`\\bMETRICS\\.${key}\\b`);
+  return SOURCE_FOLDERS.filter((folder) => sourcesOf(folder).some((text) => creates.test(text)));
+}
+
+/** The service a folder is, when it is one service's own (router, subgraphs/<name>); shared packages are none. */
+const serviceOfFolder = (folder: string) =>
+  folder === 'router' ? 'router' : folder.startsWith('subgraphs/') ? folder.slice('subgraphs/'.length) : undefined;
+
+const DASHBOARD_FILE = `${K8S_DIR}/base/dashboards/bookshop.json`;
+
+describe('metricNamesIn (the PromQL the alerts and the dashboard hold)', () => {
+  it('finds every metric name, and nothing else', () => {
+    expect(
+      metricNamesIn(
+        'sum by (service, le) (rate(a_total{service=~"$service",status_class="5xx"}[$__rate_interval])) / on(pod) group_left b_seconds > 0.05 and c offset 5m',
+      ),
+    ).toEqual(['a_total', 'b_seconds', 'c']);
+    expect(metricNamesIn('histogram_quantile(0.99, sum without (pod) (rate(d_bucket[5m]))) > 1e3 or vector(0)')).toEqual(['d_bucket']);
+    expect(metricNamesIn('changes(bookshop_ready[10m]) > 4')).toEqual(['bookshop_ready']);
+  });
+});
+
+describe.each(OVERLAYS)('k8s/overlays/%s, observability', (overlay) => {
+  const objects = rendered[overlay];
+  const shopWorkloads = workloads(objects).filter((w) => SERVICES.includes(w.metadata.name as ServiceName));
+  const policies = ofKind(objects, 'NetworkPolicy');
+  const serviceMonitors = ofKind(objects, 'ServiceMonitor');
+  const alerts = ofKind(objects, 'PrometheusRule').flatMap((rule) =>
+    rule.spec.groups.flatMap((group: any) => group.rules.filter((r: any) => r.alert)),
+  ) as Array<{ alert: string; expr: string; labels?: Record<string, string>; annotations?: Record<string, string> }>;
+  const collector = named(objects, 'Deployment', 'otel-collector')!;
+
+  /** The Services a ServiceMonitor scrapes and, for each, the endpoint it scrapes them by. */
+  const scraped = () =>
+    serviceMonitors.flatMap((monitor) => {
+      expect({ monitor: monitor.metadata.name, namespaceSelector: monitor.spec.namespaceSelector }).toEqual({
+        monitor: monitor.metadata.name,
+        namespaceSelector: undefined, // its own namespace, the Services'
+      });
+      return ofKind(objects, 'Service')
+        .filter((service) => selectorSelects(monitor.spec.selector, service.metadata.labels ?? {}))
+        .flatMap((service) =>
+          monitor.spec.endpoints
+            .filter((endpoint: any) => service.spec.ports.some((port: any) => port.name === endpoint.port))
+            .map((endpoint: any) => ({ service, endpoint })),
+        );
+    });
+
+  it('scrapes /metrics every 15 s from every shop service, each pod through one Service only', () => {
+    const runtime = readFileSync(`${REPO_DIR}/packages/runtime/src/graphql-service.ts`, 'utf8');
+    expect(runtime).toContain("url.pathname === '/metrics'");
+    expect(serviceMonitors.length).toBeGreaterThan(0);
+    const targets = scraped();
+    for (const { service, endpoint } of targets) {
+      expect({ service: service.metadata.name, path: endpoint.path, interval: endpoint.interval }).toEqual({
+        service: service.metadata.name,
+        path: '/metrics',
+        interval: '15s',
+      });
+      // Only the shop's own processes have a /metrics: the Service's pods are one of its workloads.
+      const pods = workloads(objects).filter((w) => selects(service.spec.selector, podLabels(w)));
+      expect({ service: service.metadata.name, pods: pods.map((w) => w.metadata.name) }).toEqual({
+        service: service.metadata.name,
+        pods: pods.filter((w) => shopWorkloads.includes(w)).map((w) => w.metadata.name),
+      });
+    }
+    for (const workload of shopWorkloads) {
+      const through = targets.filter(({ service }) => selects(service.spec.selector, podLabels(workload)));
+      expect({ workload: workload.metadata.name, services: through.map(({ service }) => service.metadata.name) }).toEqual({
+        workload: workload.metadata.name,
+        services: [workload.metadata.name],
+      });
+      // The Service port the endpoint names leads to the container port /metrics is served on.
+      const { service, endpoint } = through[0]!;
+      const port = service.spec.ports.find((p: any) => p.name === endpoint.port);
+      expect({ workload: workload.metadata.name, targetPort: port.targetPort }).toEqual({
+        workload: workload.metadata.name,
+        targetPort: 'http',
+      });
+      expect(containersOf(workload)[0]!.ports!.some((p) => p.name === 'http')).toBe(true);
+    }
+  });
+
+  it('lets Prometheus (namespace monitoring) reach the http port of every shop pod, and nothing else', () => {
+    const fromMonitoring = (peer: any) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring';
+    const rules = policies.flatMap((policy) =>
+      (policy.spec.ingress ?? []).filter((rule: any) => (rule.from ?? []).some(fromMonitoring)).map((rule: any) => ({ policy, rule })),
+    );
+    for (const workload of shopWorkloads) {
+      const open = rules.some(
+        ({ policy, rule }) =>
+          selectorSelects(policy.spec.podSelector, podLabels(workload)) && rule.ports?.some((p: any) => p.port === 'http'),
+      );
+      expect({ workload: workload.metadata.name, open }).toEqual({ workload: workload.metadata.name, open: true });
+    }
+    const otherPods = [
+      ...workloads(objects)
+        .filter((w) => !shopWorkloads.includes(w))
+        .map(podLabels),
+      ...cnpgPodLabels(objects),
+    ];
+    for (const { policy, rule } of rules) {
+      const others = otherPods.filter((labels) => selectorSelects(policy.spec.podSelector, labels));
+      expect({ policy: policy.metadata.name, others, ports: rule.ports }).toEqual({
+        policy: policy.metadata.name,
+        others: [],
+        ports: [{ port: 'http' }],
+      });
+    }
+  });
+
+  it('alerts only on metrics the services export, and names the services whose /metrics carries each', () => {
+    const scrapedServices = scraped().map(({ service }) => service.metadata.name);
+    expect(alerts.length).toBeGreaterThan(0);
+    for (const alert of alerts) {
+      const names = metricNamesIn(alert.expr);
+      expect({ alert: alert.alert, unknown: names.filter((name) => !catalogueMetric(name) && !isProcessMetric(name)) }).toEqual({
+        alert: alert.alert,
+        unknown: [],
+      });
+      expect(names.length).toBeGreaterThan(0);
+      const carriers = (alert.annotations?.metric_services ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean);
+      expect({ alert: alert.alert, carriers: carriers.length > 0 && carriers.every((name) => scrapedServices.includes(name)) }).toEqual({
+        alert: alert.alert,
+        carriers: true,
+      });
+      // An expression pinned to services names exactly those.
+      const pinned = [...alert.expr.matchAll(/\bservice="([^"]+)"/g)].map((match) => match[1]!);
+      if (pinned.length > 0) expect({ alert: alert.alert, carriers }).toEqual({ alert: alert.alert, carriers: [...new Set(pinned)] });
+      // A metric that only services' own code creates (not a shared package) is carried by exactly those.
+      for (const metric of names.map(catalogueMetric).filter((name) => name !== undefined)) {
+        const folders = creatorsOf(metric);
+        expect({ metric, created: folders.length > 0 }).toEqual({ metric, created: true });
+        const owners = folders.map(serviceOfFolder);
+        if (owners.every((owner) => owner !== undefined)) {
+          expect({ alert: alert.alert, carriers: [...carriers].sort() }).toEqual({
+            alert: alert.alert,
+            carriers: [...new Set(owners)].sort(),
+          });
+        }
+      }
+      expect({ alert: alert.alert, severity: ['warning', 'critical'].includes(alert.labels?.severity ?? '') }).toEqual({
+        alert: alert.alert,
+        severity: true,
+      });
+      expect({ alert: alert.alert, summary: !!alert.annotations?.summary, description: !!alert.annotations?.description }).toEqual({
+        alert: alert.alert,
+        summary: true,
+        description: true,
+      });
+    }
+    const alerted = new Set(alerts.flatMap((alert) => metricNamesIn(alert.expr).map(catalogueMetric)));
+    for (const metric of [
+      METRICS.outboxOldestPendingAge,
+      METRICS.consumerLag,
+      METRICS.circuitBreakerOpen,
+      METRICS.eventsDeadLettered,
+      METRICS.httpResponses,
+      METRICS.ready,
+    ]) {
+      expect({ metric: metric.name, alerted: alerted.has(metric.name) }).toEqual({ metric: metric.name, alerted: true });
+    }
+  });
+
+  it('ships the Grafana dashboard, a panel for every metric of the catalogue, to the sidecar', () => {
+    const text = readFileSync(DASHBOARD_FILE, 'utf8');
+    const dashboard = JSON.parse(text);
+    const configMap = ofKind(objects, 'ConfigMap').find((c) => c.metadata.labels?.grafana_dashboard === '1');
+    expect(configMap?.data && JSON.parse(configMap.data['bookshop.json']!)).toEqual(dashboard);
+    expect(typeof dashboard.schemaVersion).toBe('number');
+    expect(dashboard.uid).toBeTruthy();
+    const datasource = dashboard.templating.list.find((variable: any) => variable.type === 'datasource');
+    expect(datasource?.query).toBe('prometheus');
+    const panels = dashboard.panels.filter((panel: any) => panel.type !== 'row');
+    const ids = dashboard.panels.map((panel: any) => panel.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const panel of dashboard.panels) {
+      const { x, y, w, h } = panel.gridPos ?? {};
+      expect({ panel: panel.title, fits: [x, y, w, h].every(Number.isInteger) && x >= 0 && w > 0 && h > 0 && x + w <= 24 }).toEqual({
+        panel: panel.title,
+        fits: true,
+      });
+    }
+    const used = new Set<string>();
+    for (const panel of panels) {
+      expect({ panel: panel.title, datasource: panel.datasource?.uid }).toEqual({
+        panel: panel.title,
+        datasource: `\${${datasource.name}}`,
+      });
+      expect({ panel: panel.title, targets: panel.targets?.length > 0 && panel.targets.every((t: any) => t.expr) }).toEqual({
+        panel: panel.title,
+        targets: true,
+      });
+      for (const name of panel.targets.flatMap((target: any) => metricNamesIn(target.expr))) {
+        expect({ panel: panel.title, name, known: !!catalogueMetric(name) || isProcessMetric(name) }).toEqual({
+          panel: panel.title,
+          name,
+          known: true,
+        });
+        used.add(catalogueMetric(name) ?? name);
+      }
+    }
+    expect(METRIC_NAMES.filter((name) => !used.has(name))).toEqual([]);
+    expect(['process_cpu_seconds_total', 'process_resident_memory_bytes'].filter((name) => !used.has(name))).toEqual([]);
+  });
+
+  it("sends every shop service's traces, through bookshop-config, to the collector's OTLP/HTTP receiver", () => {
+    const config = ofKind(objects, 'ConfigMap').find((c) => c.metadata.name.startsWith('bookshop-config'))!;
+    const endpoint = config.data!.OTEL_EXPORTER_OTLP_ENDPOINT!;
+    expect(config.data!.OTEL_EXPORTER_OTLP_PROTOCOL).toBe('http/protobuf');
+    for (const workload of shopWorkloads) {
+      const [container] = containersOf(workload);
+      const env = resolveEnv(objects, overlay, workload, container!);
+      expect({
+        workload: workload.metadata.name,
+        fromConfigMap: container!.envFrom?.some((source) => source.configMapRef?.name === config.metadata.name),
+        own: (container!.env ?? []).filter((variable) => variable.name.startsWith('OTEL_')).map((variable) => variable.name),
+        endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+        protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL,
+      }).toEqual({ workload: workload.metadata.name, fromConfigMap: true, own: [], endpoint, protocol: 'http/protobuf' });
+    }
+    // The endpoint's Service leads to the collector's container port that its OTLP/HTTP receiver listens on.
+    const url = new URL(endpoint);
+    const service = serviceOfUrl(objects, endpoint)!;
+    expect(selects(service.spec.selector, podLabels(collector))).toBe(true);
+    const servicePort = service.spec.ports.find((port: any) => port.port === Number(url.port));
+    const [collectorContainer] = containersOf(collector);
+    const containerPort = collectorContainer!.ports!.find((port) => port.name === servicePort.targetPort)!.containerPort;
+    const receiver = collectorConfig().receivers.otlp.protocols.http.endpoint as string;
+    expect(Number(receiver.split(':').at(-1))).toBe(containerPort);
+  });
+
+  /** The collector's own configuration: the file its --config names, from the ConfigMap mounted there. */
+  function collectorConfig(): any {
+    const [container] = containersOf(collector);
+    const file = container!.args!.map((arg) => /^--config=(.+)$/.exec(arg)?.[1]).find(Boolean)!;
+    const mount = container!.volumeMounts!.find((m) => file.startsWith(`${m.mountPath}/`))!;
+    const volume = collector.spec.template.spec.volumes.find((v: any) => v.name === mount.name);
+    return parseYaml(named(objects, 'ConfigMap', volume.configMap.name)!.data![file.slice(mount.mountPath.length + 1)]!);
+  }
+
+  it('runs the OpenTelemetry Collector: OTLP in, memory-limited and batched, out to the tracing backend', () => {
+    const [container] = containersOf(collector);
+    expect(container!.image).toMatch(/^otel\/opentelemetry-collector-contrib:\d+\.\d+\.\d+$/);
+    const config = collectorConfig();
+    const port = (endpoint: string) => Number(endpoint.split(':').at(-1));
+    const containerPort = (name: string) => container!.ports!.find((p) => p.name === name)?.containerPort;
+    expect(port(config.receivers.otlp.protocols.grpc.endpoint)).toBe(containerPort('otlp-grpc'));
+    expect(port(config.receivers.otlp.protocols.http.endpoint)).toBe(containerPort('otlp-http'));
+    const traces = config.service.pipelines.traces;
+    expect(traces.receivers).toEqual(['otlp']);
+    expect(traces.processors[0]).toBe('memory_limiter');
+    expect(traces.processors).toContain('batch');
+    expect(traces.exporters).not.toContain('debug');
+    for (const exporter of traces.exporters) expect(config.exporters[exporter]?.endpoint).toBeTruthy();
+    // The probes ask the health_check extension, on the port it listens on.
+    expect(config.service.extensions).toContain('health_check');
+    for (const probe of [container!.readinessProbe, container!.livenessProbe]) {
+      expect(containerPort(probe.httpGet.port)).toBe(port(config.extensions.health_check.endpoint));
+    }
+  });
+
+  it("lets only the shop's own pods reach the collector, and only on its OTLP ports", () => {
+    const guarding = policies.filter((policy) => selectorSelects(policy.spec.podSelector, podLabels(collector)));
+    const rules = guarding.flatMap((policy) => policy.spec.ingress ?? []);
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      expect(rule.from?.length).toBeGreaterThan(0);
+      for (const peer of rule.from) {
+        expect(peer).toEqual({ podSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'bookshop' } } });
+      }
+      expect(rule.ports).toEqual([{ port: 'otlp-grpc' }, { port: 'otlp-http' }]);
+    }
+    for (const workload of shopWorkloads) {
+      const allowed = rules.some((rule: any) => rule.from.some((peer: any) => selectorSelects(peer.podSelector, podLabels(workload))));
+      expect({ workload: workload.metadata.name, allowed }).toEqual({ workload: workload.metadata.name, allowed: true });
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { Cluster } from '@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1';
+import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
@@ -8,7 +9,8 @@ import type { K8sObject } from './render.js';
 
 /**
  * The API schema of each kind the manifests use: the Kubernetes API's own (kubernetes-models),
- * and CloudNativePG's for its Cluster. A kind without a schema here fails the check.
+ * CloudNativePG's for its Cluster, and prometheus-operator's for the scrape and the alert rules.
+ * A kind without a schema here fails the check.
  */
 const MODELS: Record<string, new (object: any) => { validate(): void }> = {
   'v1/ConfigMap': ConfigMap,
@@ -22,6 +24,8 @@ const MODELS: Record<string, new (object: any) => { validate(): void }> = {
   'networking.k8s.io/v1/Ingress': Ingress,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'postgresql.cnpg.io/v1/Cluster': Cluster,
+  'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
 };
 
 /** Throws with the object's name and the schema's complaint when the object is not valid. */

@@ -1,5 +1,5 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { SERVICE_TOKEN_HEADER, logger, type ServiceContext } from '@bookshop/runtime';
+import { SERVICE_TOKEN_HEADER, logger, tracing, type ServiceContext } from '@bookshop/runtime';
 import { GraphQLError } from 'graphql';
 import type { SubgraphFetcher } from './subgraph-fetcher.js';
 
@@ -31,7 +31,8 @@ export class PropagatingDataSource extends RemoteGraphQLDataSource<ServiceContex
     if (!meta) return;
     request.http.headers.set('x-correlation-id', meta.correlationId);
     if (meta.authorization) request.http.headers.set('authorization', meta.authorization);
-    if (meta.traceparent) request.http.headers.set('traceparent', meta.traceparent);
+    // With tracing on, the instrumented HTTP client writes the traceparent of its own span.
+    if (meta.traceparent && !tracing()) request.http.headers.set('traceparent', meta.traceparent);
   }
 
   /**

@@ -10,3 +10,12 @@ export function startPorts(routerPort: number): { shop: Record<ContextName | 'ro
   for (const name of CONTEXT_NAMES) shop[name] = routerPort + CONTEXTS[name].port - ROUTER_PORT;
   return { shop, postgres: routerPort + 10, nats: routerPort + 22 };
 }
+
+/**
+ * Where each process's /metrics is, in one line: the router's in full, then each subgraph's port
+ * (all listen on this machine; the subgraphs on 127.0.0.1 only).
+ */
+export function metricsLine(ports: Record<ContextName | 'router', number>): string {
+  const subgraphs = CONTEXT_NAMES.map((name) => `:${ports[name]} (${name})`).join(', ');
+  return `metrics: http://127.0.0.1:${ports.router}/metrics (router), ${subgraphs}`;
+}

@@ -4,7 +4,7 @@ import { MissingNatsServer, provideNats, providePostgres, type Nats, type Postgr
 import { launchShop, type RunningShop } from './launch-shop.js';
 import { portInUse } from './free-port.js';
 import { dataDirOf, localSecrets } from './local-secrets.js';
-import { startPorts } from './start-ports.js';
+import { metricsLine, startPorts } from './start-ports.js';
 
 /**
  * `pnpm start`: the whole shop on one machine, in the foreground, until Ctrl-C.
@@ -89,6 +89,7 @@ async function start(): Promise<void> {
     });
     shop = await launching;
     log(`the shop is open: ${shop.routerUrl}  (Apollo Sandbox in a browser; Ctrl-C stops everything)`);
+    log(metricsLine(ports));
   } catch (error) {
     if (stopping) return; // Ctrl-C during start-up: stopAll is already at work
     if (error instanceof MissingNatsServer) process.stderr.write(`\n${error.message}\n\n`);

@@ -1,8 +1,10 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { crashAt, isArmed, logger, runWithRequest } from '@bookshop/runtime';
+import { SpanKind, contextOf, crashAt, inSpan, isArmed, logger, runWithRequest } from '@bookshop/runtime';
 import { deadLetterHeaders } from './dead-letter-headers.js';
 import { deadLetterSubject, subjectOf, type EventDefinition, type Payload } from './catalogue.js';
 import { envelopeSchema, type EventEnvelope } from './envelope.js';
+import { consumerMetrics } from './event-metrics.js';
+import { traceparentOfMessage } from './trace-headers.js';
 import type { EventBus } from './nats.js';
 
 export interface EventHandler<D extends EventDefinition = EventDefinition> {
@@ -68,12 +70,15 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   }
   const consumer = await bus.js.consumers.get(bus.stream, durable);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 });
+  // Its lag is JetStream's count of events not yet delivered to it, asked at every scrape.
+  const metrics = consumerMetrics(durable, async () => (await bus.jsm.consumers.info(bus.stream, durable)).num_pending);
 
   async function park(message: JsMsg, reason: string, type?: string): Promise<void> {
     await bus.js.publish(deadLetterSubject(bus.prefix, durable, type), message.data, {
       headers: deadLetterHeaders(reason, message.subject),
       msgID: `${durable}:${message.seq}`,
     });
+    metrics.deadLettered(type);
     logger.error({ consumer: durable, subject: message.subject, seq: message.seq, reason }, 'event parked in the dead-letter subject');
     message.ack();
   }
@@ -83,6 +88,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   async function handle(message: JsMsg): Promise<void> {
     // Fetched but not started when the stop came: hand it back now rather than after ack_wait.
     if (stopping) return message.nak();
+    if (message.info.deliveryCount > 1) metrics.redelivered();
     // `<prefix>.<context>.<EventName>`
     const tokens = message.subject.split('.');
     const [prefix, context, type = ''] = tokens;
@@ -112,9 +118,20 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       if (isArmed('consumer.fail-first-attempt') && message.info.deliveryCount === 1) {
         throw new Error('fault point consumer.fail-first-attempt: first delivery refused');
       }
-      await runWithRequest(
-        { correlationId: envelope.correlationId, ...(envelope.traceparent ? { traceparent: envelope.traceparent } : {}) },
-        () => handler.handle(envelope),
+      const traceparent = traceparentOfMessage(message.headers, envelope.traceparent);
+      // Each handling is a consumer span under the publish: one placed order stays one trace.
+      await inSpan(
+        `consume ${envelope.type}`,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: contextOf(traceparent),
+          attributes: { 'messaging.consumer.group.name': durable, 'messaging.message.id': envelope.id },
+        },
+        () =>
+          runWithRequest({ correlationId: envelope.correlationId, ...(traceparent ? { traceparent } : {}) }, async () => {
+            await handler.handle(envelope);
+            logger.debug({ consumer: durable, type: envelope.type, eventId: envelope.id, orderId: envelope.orderId }, 'event handled');
+          }),
       );
       crashAt('consumer.after-effect');
       message.ack();
@@ -141,6 +158,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   return {
     stop: async () => {
       stopping = true;
+      metrics.stop();
       await messages.close();
       await loop;
     },

@@ -5,7 +5,7 @@ import type { EventMeta } from './envelope.js';
 import { newOutboxRecord, type NewOutboxRow } from './outbox-record.js';
 import { startEventConsuming } from './consuming.js';
 import type { EventBusSettings } from './nats.js';
-import { prismaOutboxStore, type OutboxModel } from './prisma-outbox.js';
+import { prismaOutboxBacklog, prismaOutboxStore, type OutboxModel } from './prisma-outbox.js';
 import { startEventPublishing } from './publishing.js';
 
 /**
@@ -44,7 +44,12 @@ export function startContextEvents(options: {
   handlers?: (writer: OutboxWriter) => EventHandler[];
 }): ContextEvents {
   const publishing = options.outbox
-    ? startEventPublishing({ settings: options.settings, name: options.name, store: prismaOutboxStore(options.outbox) })
+    ? startEventPublishing({
+        settings: options.settings,
+        name: options.name,
+        store: prismaOutboxStore(options.outbox),
+        backlog: prismaOutboxBacklog(options.outbox),
+      })
     : undefined;
   const writer = outboxWriter(options.settings.prefix, () => publishing?.wake());
   const consuming = options.handlers

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { activeTraceparent } from '@bookshop/runtime';
 import { z } from 'zod';
 
 /** What every event on the wire looks like (docs/architecture.md, "Events"): the payload is the event's own. */
@@ -29,7 +30,8 @@ export function createEnvelope<TPayload>(type: string, version: number, payload:
     occurredAt: new Date().toISOString(),
     orderId: meta.orderId ?? null,
     correlationId: meta.correlationId,
-    traceparent: meta.traceparent ?? null,
+    // The span that caused it (a saga step, a consumer's handling) when tracing is on; else the caller's.
+    traceparent: activeTraceparent() ?? meta.traceparent ?? null,
     version,
     payload,
   };

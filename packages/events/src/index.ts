@@ -12,3 +12,4 @@ export * from './inbox.js';
 export * from './context-events.js';
 export * from './permissions.js';
 export * from './dead-letter-headers.js';
+export * from './event-metrics.js';

@@ -1,4 +1,5 @@
-import { logger } from '@bookshop/runtime';
+import { SpanKind, contextOf, logger, openSpan } from '@bookshop/runtime';
+import { traceHeaders, traceparentOf } from './trace-headers.js';
 import type { EventBus } from './nats.js';
 
 /** One event waiting in a context's outbox table: written in the transaction of its state change. */
@@ -49,15 +50,30 @@ export function startOutboxRelay(options: {
   let pendingWake = false;
   let failures = 0;
 
+  /** One row, in a producer span under the span that wrote the event; its traceparent rides in the message's headers. */
+  async function publishRow(row: OutboxRow): Promise<unknown> {
+    const span = openSpan(`publish ${row.subject}`, { kind: SpanKind.PRODUCER, parent: contextOf(traceparentOf(row.envelope)) });
+    try {
+      const ack = await options.bus.js.publish(row.subject, row.envelope, {
+        msgID: row.id,
+        timeout: 2_000,
+        ...(span.traceparent ? { headers: traceHeaders(span.traceparent) } : {}),
+      });
+      span.end();
+      return ack;
+    } catch (error) {
+      span.end(error);
+      throw error;
+    }
+  }
+
   async function publishBatch(): Promise<number> {
     const rows = await options.store.pending(batchSize);
     // The whole batch at once: the publishes leave in order on the one connection and JetStream
     // stores them as they arrive, so a batch costs one round trip, not one per row. The rows before
     // a failure are marked sent; from the failed one on, the batch is tried again (a row stored
     // already is stored once: its id is the message id).
-    const outcomes = await Promise.allSettled(
-      rows.map((row) => options.bus.js.publish(row.subject, row.envelope, { msgID: row.id, timeout: 2_000 })),
-    );
+    const outcomes = await Promise.allSettled(rows.map(publishRow));
     const failed = outcomes.findIndex((outcome) => outcome.status === 'rejected');
     const sent = (failed === -1 ? rows : rows.slice(0, failed)).map((row) => row.id);
     if (sent.length) await options.store.markSent(sent);

@@ -1,3 +1,4 @@
+import type { OutboxBacklog } from './event-metrics.js';
 import type { OutboxRow, OutboxStore } from './outbox-relay.js';
 
 /**
@@ -12,6 +13,11 @@ export interface OutboxModel {
     select: { id: true; subject: true; envelope: true };
   }): Promise<OutboxRow[]>;
   updateMany(args: { where: { id: { in: string[] } }; data: { sentAt: Date } }): Promise<unknown>;
+  aggregate(args: {
+    where: { sentAt: null };
+    _count: true;
+    _min: { createdAt: true };
+  }): Promise<{ _count: number; _min: { createdAt: Date | null } }>;
 }
 
 export function prismaOutboxStore(outbox: OutboxModel): OutboxStore {
@@ -24,5 +30,13 @@ export function prismaOutboxStore(outbox: OutboxModel): OutboxStore {
         select: { id: true, subject: true, envelope: true },
       }),
     markSent: async (ids) => void (await outbox.updateMany({ where: { id: { in: ids } }, data: { sentAt: new Date() } })),
+  };
+}
+
+/** What the outbox holds unsent: one query (the `sentAt, createdAt` index answers it). */
+export function prismaOutboxBacklog(outbox: OutboxModel): () => Promise<OutboxBacklog> {
+  return async () => {
+    const { _count, _min } = await outbox.aggregate({ where: { sentAt: null }, _count: true, _min: { createdAt: true } });
+    return { pending: _count, oldestCreatedAt: _min.createdAt };
   };
 }

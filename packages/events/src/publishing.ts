@@ -1,4 +1,5 @@
 import { logger, type ReadinessCheck } from '@bookshop/runtime';
+import { reportOutboxBacklog, type ReadOutboxBacklog } from './event-metrics.js';
 import { connectEventBus, type EventBus, type EventBusSettings } from './nats.js';
 import { startOutboxRelay, type OutboxRelay, type OutboxStore } from './outbox-relay.js';
 
@@ -13,8 +14,15 @@ export interface EventPublishing {
 /**
  * A context's side of the event backbone: connects to NATS in the background (a broker that is
  * away at start does not stop the service), then relays the outbox for as long as it runs.
+ * `backlog` reads what waits in the outbox for the metrics, from the start: NATS away or not.
  */
-export function startEventPublishing(options: { settings: EventBusSettings; name: string; store: OutboxStore }): EventPublishing {
+export function startEventPublishing(options: {
+  settings: EventBusSettings;
+  name: string;
+  store: OutboxStore;
+  backlog?: ReadOutboxBacklog;
+}): EventPublishing {
+  const stopReporting = options.backlog ? reportOutboxBacklog(options.backlog) : undefined;
   let bus: EventBus | undefined;
   let relay: OutboxRelay | undefined;
   let stopped = false;
@@ -37,6 +45,7 @@ export function startEventPublishing(options: { settings: EventBusSettings; name
     },
     stop: async () => {
       stopped = true;
+      stopReporting?.();
       await relay?.stop();
       await bus?.close();
       void connecting;

@@ -8,10 +8,13 @@ import { bearerToken, verifyToken, type UserTokenKeys, type Viewer } from './aut
 import { SERVICE_TOKEN_HEADER, ServiceTrust } from './service-credentials.js';
 import { DomainError, formatError, graphQLError } from './errors.js';
 import { Health, writeJson, type HealthInfo, type LivenessOptions, type ReadinessCheck } from './health.js';
+import { graphqlMetricsPlugin } from './graphql-metrics.js';
+import { countInFlight, countResponse } from './http-metrics.js';
 import { trackConnections } from './http-drain.js';
 import { LoadShedder, type LoadSheddingOptions } from './load-shedding.js';
 import { logger } from './logger.js';
-import { correlationIdFrom, runWithRequest, type RequestMeta } from './request-context.js';
+import { startProcessMetrics, writeMetrics } from './metrics.js';
+import { correlationIdFrom, runWithRequest, traceparentFrom, type RequestMeta } from './request-context.js';
 
 // What a subscription stream throws to have its socket closed with 1013 (the router's shared feeds).
 export { SubscriberTooSlow } from './subscriptions.js';
@@ -109,11 +112,10 @@ function requestMetaOf(request: IncomingMessage): RequestMeta {
     const value = request.headers[name];
     return Array.isArray(value) ? value[0] : value;
   };
-  const traceparent = header('traceparent');
   const authorization = header('authorization');
   return {
     correlationId: correlationIdFrom(header('x-correlation-id')),
-    ...(traceparent ? { traceparent } : {}),
+    traceparent: traceparentFrom(header('traceparent')),
     ...(authorization ? { authorization } : {}),
   };
 }
@@ -145,12 +147,17 @@ async function callerOf(request: IncomingMessage, trust: ServiceTrust | undefine
 }
 const NO_TRUST = new ServiceTrust([]);
 
+/** The operator's paths: answered like any other, but not client traffic in bookshop_http_responses_total. */
+const OPERATOR_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
 /**
  * One HTTP server per service: GraphQL on /graphql (Apollo Server 5, no framework), /healthz,
- * /readyz, a correlation id on every request and response, and a graceful drain on stop().
+ * /readyz, /metrics (Prometheus), a correlation id on every request and response, and a graceful
+ * drain on stop().
  */
 export async function startGraphQLService(options: GraphQLServiceOptions): Promise<RunningService> {
   requireUserTokenKeys(options.jwtSecret);
+  startProcessMetrics(options.name);
   const shedder = options.shedding ? new LoadShedder(options.shedding) : undefined;
   // What the service holds (operations, sockets) beside its own figures: a leak shows from outside.
   const health = new Health([...(options.readiness ?? [])], options.liveness, () => ({ ...options.healthInfo?.(), ...shedder?.counts() }));
@@ -162,7 +169,7 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
     includeStacktraceInErrorResponses: false,
     // Signals are ours to handle (stopOnSignals): Apollo's own handler would re-raise the signal.
     stopOnTerminationSignals: false,
-    plugins: options.plugins ?? [],
+    plugins: [graphqlMetricsPlugin(), ...(options.plugins ?? [])],
     ...(options.edge?.validationRules ? { validationRules: [...options.edge.validationRules] } : {}),
     ...(options.edge?.production ? { introspection: false, hideSchemaDetailsFromClientErrors: true } : {}),
   });
@@ -180,6 +187,7 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
     } else {
       viewer.catch(() => {}); // a bad token is answered by the context below
     }
+    countInFlight(response);
     const body = request.method === 'POST' ? await readBody(request) : '';
     const headers = headerMapOf(request);
     let parsedBody: unknown = body;
@@ -219,11 +227,16 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
     const meta = requestMetaOf(request);
     response.setHeader('x-correlation-id', meta.correlationId);
     const url = new URL(request.url ?? '/', 'http://localhost');
+    if (!OPERATOR_PATHS.has(url.pathname)) countResponse(response);
     // Every failure is answered inside (the catch below): nothing is left to reject.
     void runWithRequest(meta, async () => {
       try {
         if (url.pathname === '/healthz') return health.writeLiveness(response);
         if (url.pathname === '/readyz') return await health.writeReadiness(response);
+        if (url.pathname === '/metrics') {
+          await health.evaluate(); // bookshop_ready as of this scrape, not only of the last probe
+          return await writeMetrics(response);
+        }
         if (url.pathname === '/graphql' || url.pathname === '/') return await handleGraphQL(request, response, meta, url);
         writeJson(response, 404, { error: 'not found' });
       } catch (error) {

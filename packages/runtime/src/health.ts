@@ -1,4 +1,6 @@
 import type { ServerResponse } from 'node:http';
+import { METRICS } from './metric-catalogue.js';
+import { gauge } from './metrics.js';
 
 /** One dependency a service needs to serve requests (its own database), or merely reports (NATS). */
 export interface ReadinessCheck {
@@ -37,6 +39,9 @@ export interface LivenessOptions {
 }
 
 const SAMPLE_EVERY_MS = 100;
+
+// Whatever evaluated readiness last (a probe, a scrape): an alert on flapping counts its changes.
+const readyGauge = gauge(METRICS.ready);
 
 /** Figures a process reports in its /readyz body (`info`): what is open now, read when asked. */
 export type HealthInfo = () => Record<string, number>;
@@ -85,9 +90,16 @@ export class Health {
     writeJson(response, 200, { status: 'ok' });
   }
 
-  async writeReadiness(response: ServerResponse): Promise<void> {
+  /** Runs the checks: whether the process is ready now, and each check's result. */
+  async evaluate(): Promise<{ ready: boolean; results: Awaited<ReturnType<typeof runCheck>>[] }> {
     const results = await Promise.all(this.checks.map(runCheck));
     const ready = !this.draining && results.every((result) => result.ok || !result.required);
+    readyGauge.set(ready ? 1 : 0);
+    return { ready, results };
+  }
+
+  async writeReadiness(response: ServerResponse): Promise<void> {
+    const { ready, results } = await this.evaluate();
     writeJson(response, ready ? 200 : 503, {
       status: ready ? 'ready' : this.draining ? 'draining' : 'unready',
       checks: results,

@@ -1,5 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeJson } from './health.js';
+import { METRICS } from './metric-catalogue.js';
+import { counter } from './metrics.js';
+
+// Requests refused for load, by which limit refused them (the WebSocket side counts its sockets).
+const requestsShed = counter(METRICS.requestsShed);
 
 export interface LoadSheddingOptions {
   /** Operations in flight at once; past it, a request is refused at once instead of queueing. */
@@ -197,6 +202,7 @@ export class LoadShedder {
   }
 
   private shed(response: ServerResponse, ownLimit: boolean): void {
+    requestsShed.inc({ reason: ownLimit ? 'client-in-flight' : 'in-flight' });
     const retryAfterSeconds = this.options.retryAfterSeconds ?? 1;
     const message = ownLimit
       ? 'You have too many requests in progress. Wait for them to finish, then try again.'

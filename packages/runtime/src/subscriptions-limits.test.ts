@@ -201,14 +201,11 @@ describe('WebSocket limits', () => {
 
   it('closes a socket that never sends connection_init after the init timeout (4408), and frees its seat', async () => {
     const url = await start({ connectionInitWaitTimeoutMs: 200, maxUnauthenticatedSocketsPerAddress: 1 });
-    const started = Date.now();
     const silent = silentSocket(url);
     await silent.opened;
     // While it waits, it holds the address's one seat.
     expect(await silentSocket(url).closed).toEqual({ code: 4429, reason: 'TOO_MANY_CONNECTIONS' });
     expect((await silent.closed).code).toBe(4408);
-    // Configured 200 ms; graphql-ws's default is 3 s. Generous, yet below the default.
-    expect(Date.now() - started).toBeLessThan(2_500);
     let after: Outcome | undefined;
     for (let attempt = 0; attempt < 50 && after !== 'connected'; attempt++) {
       after = await (await connect(url, 'alice')).outcome;

@@ -14,6 +14,8 @@ import { DomainError, formatError } from './errors.js';
 import type { EdgeOptions } from './graphql-service.js';
 import { clientAddress, Quota, SocketLedger, type LoadShedder, type Release, type SocketSeat } from './load-shedding.js';
 import { logger } from './logger.js';
+import { METRICS } from './metric-catalogue.js';
+import { counter, gauge } from './metrics.js';
 import { checkOperation } from './operation-checks.js';
 import { correlationIdFrom, type RequestMeta } from './request-context.js';
 
@@ -76,6 +78,22 @@ export class SubscriberTooSlow extends Error {
 interface SocketExtra {
   viewer: Viewer;
   request: RequestMeta;
+}
+
+const socketsOpen = gauge(METRICS.websocketSocketsOpen);
+const subscriptionsActive = gauge(METRICS.subscriptionsActive);
+const socketsShed = counter(METRICS.requestsShed);
+
+/** A running subscription's share of its caller's quota, counted as active until it is given back (once). */
+function activeSubscription(slot: Release): Release {
+  subscriptionsActive.inc();
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    subscriptionsActive.dec();
+    slot();
+  };
 }
 
 const TOO_SLOW = { code: 1013, reason: 'Too slow: reconnect to get the latest state' } as const;
@@ -225,6 +243,7 @@ export function attachSubscriptions(
   webSocketServer.on('connection', (socket, request) => {
     const seat = ledger.open(clientAddress(request, trustForwardedFor));
     if (typeof seat === 'string') {
+      socketsShed.inc({ reason: seat === 'full' ? 'sockets' : 'address-sockets' });
       logger.info(
         { limit: seat === 'full' ? 'sockets' : 'unauthenticated sockets per address' },
         'a socket was refused: too many connections',
@@ -234,7 +253,9 @@ export function attachSubscriptions(
       return;
     }
     seats.set(socket, seat);
+    socketsOpen.inc();
     socket.once('close', () => {
+      socketsOpen.dec();
       seat.release();
       // Its subscriptions give their share back now, even one whose stream is slow to end.
       for (const release of active.get(socket)?.values() ?? []) release();
@@ -263,6 +284,7 @@ export function attachSubscriptions(
           const { subject, role, expiresAt } = await verifyToken(token, jwtSecret);
           // From its address's share to its caller's: the address bound holds only sockets still unknown.
           if (!seat.authenticate(subject)) {
+            socketsShed.inc({ reason: 'caller-sockets' });
             socket.close(TOO_MANY_CONNECTIONS.code, TOO_MANY_CONNECTIONS.reason); // graphql-ws's 4403 then finds it closing
             return false;
           }
@@ -290,7 +312,7 @@ export function attachSubscriptions(
           slot();
           return checked;
         }
-        ids.set(id, slot);
+        ids.set(id, activeSubscription(slot));
         return checked;
       },
       onComplete: (context, id) => endSubscription(context, id),

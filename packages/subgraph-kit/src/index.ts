@@ -1,3 +1,2 @@
 export type { SubgraphConfig, SubgraphDeclaration, SubgraphParts, SubgraphSetup } from './declaration.js';
 export { defineSubgraph, type Subgraph } from './define-subgraph.js';
-export { runSubgraph } from './run-subgraph.js';

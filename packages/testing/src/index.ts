@@ -3,4 +3,6 @@ export * from './eventually.js';
 export * from './graphql.js';
 export { TEST_POSTGRES_URL, prepareTemplates } from './templates.js';
 export * from './nats-server.js';
+export * from './prometheus-text.js';
 export * from './tcp-proxy.js';
+export * from './otlp-receiver.js';

@@ -1,4 +1,3 @@
-import { runSubgraph } from '@bookshop/subgraph-kit';
-import { book } from './subgraph.js';
+import { serveSubgraph } from '@bookshop/subgraph-kit/main';
 
-await runSubgraph(book);
+await serveSubgraph('book', async () => (await import('./subgraph.js')).book);

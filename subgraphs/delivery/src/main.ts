@@ -1,4 +1,3 @@
-import { runSubgraph } from '@bookshop/subgraph-kit';
-import { delivery } from './subgraph.js';
+import { serveSubgraph } from '@bookshop/subgraph-kit/main';
 
-await runSubgraph(delivery);
+await serveSubgraph('delivery', async () => (await import('./subgraph.js')).delivery);

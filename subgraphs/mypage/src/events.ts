@@ -1,4 +1,5 @@
 import { EVENTS, applyOnce, on, type EventDefinition, type EventEnvelope, type EventHandler } from '@bookshop/events';
+import { inSpan } from '@bookshop/runtime';
 import type { MyPageDatabase, MyPageEntry } from './database.js';
 import { PROJECTED_EVENT_TYPES, type ProjectedEvent } from './domain/projection.js';
 import { isVisible, type VisibleEntry } from './entry-queries.js';
@@ -27,10 +28,13 @@ export function myPageHandlers(db: MyPageDatabase, consumer: string, projected: 
       // The consumer validated the payload against this definition: the pair is a ProjectedEvent.
       const projectedEvent = { type: definition.type, payload: event.payload } as ProjectedEvent;
       let written = null as MyPageEntry | null;
-      const applied = await applyOnce(inTransaction, consumer, event.id, async (tx) => {
-        written = await projectEvent(tx, projectedEvent);
-      });
-      if (applied && written && isVisible(written)) projected(written);
+      const applied = await inSpan(`mypage: project ${definition.type}`, {}, () =>
+        applyOnce(inTransaction, consumer, event.id, async (tx) => {
+          written = await projectEvent(tx, projectedEvent);
+        }),
+      );
+      const visible = written;
+      if (applied && visible && isVisible(visible)) await inSpan('mypage: push to live subscribers', {}, async () => projected(visible));
     }),
   );
 }

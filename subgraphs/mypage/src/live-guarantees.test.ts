@@ -6,6 +6,7 @@ import {
   OrderDelivered,
   OrderPlaced,
   ReviewWritten,
+  StockReleased,
   connectEventBus,
   eventOf,
   subjectOf,
@@ -350,7 +351,7 @@ describe('live subscribers of my page', () => {
     const client = await connect(customer);
     const witness = watch(client, ORDER, { id: orderId });
     await witness.until(() => witness.has(orderId, 1), 'the witness sees the order');
-    const [[started, startedEvent], [completed, completedEvent]] = lifecycle(order);
+    const [[started, startedEvent], [completed, completedEvent], [delivered, deliveredEvent]] = lifecycle(order);
     aroundRead.set(`order:${orderId}`, async (read) => {
       // Version 2 is projected after the subscriber listens and before it reads: the read and a push both bring it.
       await publish(started, startedEvent);
@@ -362,8 +363,11 @@ describe('live subscribers of my page', () => {
     });
     const subscriber = watch(client, ORDER, { id: orderId });
     await subscriber.until(() => subscriber.has(orderId, 3), 'the subscriber reaches version 3');
-    await new Promise((resolve) => setTimeout(resolve, 200)); // room for a duplicate to show
-    expect(subscriber.received.map((entry) => entry.version)).toEqual([2, 3]);
+    // Version 4, projected now: a subscriber's feed sends in order, so a duplicate of what the read
+    // and the pushes brought, all in its queue before this, would come first.
+    await publish(delivered, deliveredEvent);
+    await subscriber.until(() => subscriber.has(orderId, 4), 'the subscriber reaches version 4');
+    expect(subscriber.received.map((entry) => entry.version)).toEqual([2, 3, 4]);
   });
 
   it('no subscriber ever gets an (order, version) twice or a version going back, whenever it subscribes', async () => {
@@ -394,7 +398,20 @@ describe('live subscribers of my page', () => {
     for (const { watcher, orders: theirs } of subscribers) {
       await watcher.until(() => theirs.every((id) => watcher.has(id, 5)), 'every order at its last version');
     }
-    await sleep(200); // room for a late duplicate to show
+    // One change more for every order (its copies back in stock: version 6), projected after every
+    // subscriber's initial read and every push before it: each feed sends in order, so a late
+    // duplicate would come before it.
+    for (const order of orders) {
+      const released = eventOf(
+        StockReleased,
+        { orderId: order.orderId!, bookId: order.payload.bookId, quantity: 1, stock: 1 },
+        meta(order.orderId!),
+      );
+      await publish(StockReleased, released);
+    }
+    for (const { watcher, orders: theirs } of subscribers) {
+      await watcher.until(() => theirs.every((id) => watcher.has(id, 6)), 'every order at version 6');
+    }
     for (const { watcher } of subscribers) {
       expect(watcher.errors).toEqual([]);
       for (const [orderId, versions] of versionsByOrder(watcher.received)) {

@@ -1,4 +1,3 @@
-import { runSubgraph } from '@bookshop/subgraph-kit';
-import { mypage } from './subgraph.js';
+import { serveSubgraph } from '@bookshop/subgraph-kit/main';
 
-await runSubgraph(mypage);
+await serveSubgraph('mypage', async () => (await import('./subgraph.js')).mypage);

@@ -23,6 +23,8 @@ let database: TestDatabase;
 let bus: EventBus;
 let service: RunningService;
 const clients: Client[] = [];
+/** Channels (`order:<id>`, `customer:<id>`) whose subscription has read the current state. */
+const readsDone: string[] = [];
 
 beforeAll(async () => {
   database = createSqliteTestDatabase('mypage');
@@ -31,7 +33,14 @@ beforeAll(async () => {
   bus = await connectEventBus({ ...events, name: 'subscriptions-test' });
   service = await mypage.start(
     { ...testServiceConfig(events), databaseUrl: database.url, settings: { MYPAGE_INSTANCE: 'sub-test' } },
-    { waitForOrderMs: 1_500 },
+    {
+      waitForOrderMs: 1_500,
+      aroundInitialRead: async <T>(channel: string, read: () => Promise<T>): Promise<T> => {
+        const current = await read();
+        readsDone.push(channel);
+        return current;
+      },
+    },
   );
 });
 afterAll(async () => {
@@ -141,7 +150,7 @@ describe('live my page', () => {
     const alice = await connect('alice');
     const early = placed('alice');
     const waiting = collect(alice, `subscription($id: ID!) { orderStatusChanged(orderId: $id) { ${ENTRY} } }`, { id: early.orderId });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await until(() => readsDone.includes(`order:${early.orderId}`)); // it found nothing, and waits
     await publish(OrderPlaced, early);
     await until(() => waiting.received.length === 1);
     expect(waiting.received[0]).toMatchObject({ orderId: early.orderId, version: 1 });

@@ -1,5 +1,6 @@
 import { BulkheadRejectedError, bulkhead } from 'cockatiel';
 import { DomainError } from '@bookshop/runtime';
+import { refusal } from './domain/order-metrics.js';
 
 /**
  * At most `concurrent` sagas run at once; the rest wait their turn, up to `queued`, and beyond
@@ -14,9 +15,11 @@ export function sagaAdmission(concurrent = 16, queued = 2_000) {
       return await limit.execute(saga);
     } catch (error) {
       if (error instanceof BulkheadRejectedError) {
-        throw new DomainError('SERVICE_UNAVAILABLE', 'The shop is taking many orders right now. Please try again in a moment.', {
-          retryAfterSeconds: 1,
-        });
+        throw refusal(
+          new DomainError('SERVICE_UNAVAILABLE', 'The shop is taking many orders right now. Please try again in a moment.', {
+            retryAfterSeconds: 1,
+          }),
+        );
       }
       throw error;
     }

@@ -1,4 +1,3 @@
-import { runSubgraph } from '@bookshop/subgraph-kit';
-import { order } from './subgraph.js';
+import { serveSubgraph } from '@bookshop/subgraph-kit/main';
 
-await runSubgraph(order);
+await serveSubgraph('order', async () => (await import('./subgraph.js')).order);

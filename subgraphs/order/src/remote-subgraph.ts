@@ -9,7 +9,17 @@ import {
   type CircuitBreakerPolicy,
   type IPolicy,
 } from 'cockatiel';
-import { DomainError, SERVICE_TOKEN_HEADER, TransportError, isKnownCode, logger, postGraphQL, type ErrorCode } from '@bookshop/runtime';
+import {
+  DomainError,
+  METRICS,
+  SERVICE_TOKEN_HEADER,
+  TransportError,
+  gauge,
+  isKnownCode,
+  logger,
+  postGraphQL,
+  type ErrorCode,
+} from '@bookshop/runtime';
 
 /**
  * What order's synchronous calls to another subgraph share (to book for stock, to delivery to stop
@@ -22,13 +32,20 @@ import { DomainError, SERVICE_TOKEN_HEADER, TransportError, isKnownCode, logger,
 export const isTransportFailure = (error: unknown) =>
   error instanceof TransportError || error instanceof TaskCancelledError || (error as Error)?.name === 'AbortError';
 
-/** A breaker to `name` that opens after `threshold` consecutive transport failures; changes are logged. */
+/**
+ * A breaker to `name` that opens after `threshold` consecutive transport failures; changes are
+ * logged, and shown in bookshop_circuit_breaker_open{dependency=name}.
+ */
 export function transportBreaker(name: string, options: { threshold: number; halfOpenAfterMs: number }): CircuitBreakerPolicy {
   const breaker = circuitBreaker(handleWhen(isTransportFailure), {
     halfOpenAfter: options.halfOpenAfterMs,
     breaker: new ConsecutiveBreaker(options.threshold),
   });
+  const open = gauge(METRICS.circuitBreakerOpen);
+  open.set({ dependency: name }, 0);
   breaker.onStateChange((state) => {
+    // Half-open refuses every call but its one trial: for an alert it is still open.
+    open.set({ dependency: name }, state === CircuitState.Closed ? 0 : 1);
     const label = {
       [CircuitState.Closed]: 'closed',
       [CircuitState.Open]: 'open',

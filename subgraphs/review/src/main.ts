@@ -1,4 +1,3 @@
-import { runSubgraph } from '@bookshop/subgraph-kit';
-import { review } from './subgraph.js';
+import { serveSubgraph } from '@bookshop/subgraph-kit/main';
 
-await runSubgraph(review);
+await serveSubgraph('review', async () => (await import('./subgraph.js')).review);

@@ -1,5 +1,6 @@
 import { DomainError } from '@bookshop/runtime';
 import type { OrderTransaction } from '../database.js';
+import { refusal } from './order-metrics.js';
 import { OPEN_STATUSES } from './order-states.js';
 
 /**
@@ -11,10 +12,12 @@ import { OPEN_STATUSES } from './order-states.js';
 export async function refuseOverOpenOrderCap(tx: OrderTransaction, customerId: string, maxOpen: number): Promise<void> {
   const open = await tx.order.count({ where: { customerId, status: { in: [...OPEN_STATUSES] } } });
   if (open >= maxOpen) {
-    throw new DomainError(
-      'INVALID_INPUT',
-      `You have ${open} open orders, and a customer may have at most ${maxOpen}: wait until one is delivered, or cancel one, before ordering again.`,
-      { openOrders: open, maxOpenOrders: maxOpen },
+    throw refusal(
+      new DomainError(
+        'INVALID_INPUT',
+        `You have ${open} open orders, and a customer may have at most ${maxOpen}: wait until one is delivered, or cancel one, before ordering again.`,
+        { openOrders: open, maxOpenOrders: maxOpen },
+      ),
     );
   }
 }

@@ -1,7 +1,8 @@
 import { OrderPlaced, type OutboxWriter } from '@bookshop/events';
-import { DomainError, isDomainError, isRecordNotFound, isUniqueViolation, logger } from '@bookshop/runtime';
+import { DomainError, inSpan, isDomainError, isRecordNotFound, isUniqueViolation, logger } from '@bookshop/runtime';
 import { lockCustomerOrders, takeStep, type Order, type OrderDatabase } from '../database.js';
 import { refuseOverOpenOrderCap } from './open-orders.js';
+import { countPlaced, refusal } from './order-metrics.js';
 import { ORDER_TRANSITIONS, UNDECIDED } from './order-states.js';
 import { StockOutcomeUnknown, type StockReservations } from './stock-reservations.js';
 
@@ -105,28 +106,30 @@ export async function placeOrder(
   request: PlaceOrderRequest,
   limits: OrderLimits,
 ): Promise<Order> {
-  const started = await startOrder(db, request, limits);
+  const started = await inSpan('saga: start order', {}, () => startOrder(db, request, limits));
   if ('repeat' in started) return answerForRepeat(started.repeat);
   const order = started;
 
   let bookId: string;
   try {
-    ({ bookId } = await stock.reserve({ orderId: order.id, title: request.title, quantity: request.quantity }));
+    ({ bookId } = await inSpan('saga: reserve stock', {}, () =>
+      stock.reserve({ orderId: order.id, title: request.title, quantity: request.quantity }),
+    ));
   } catch (error) {
     if (isDomainError(error)) {
       await takeStep(db, order.id, 'reject', { data: { rejectionCode: error.code } });
-      throw error;
+      throw refusal(error);
     }
     if (error instanceof StockOutcomeUnknown) {
-      if (await compensate(db, stock, order, error)) {
-        throw unavailable('The catalogue did not answer in time, so your order was not placed. Please try again.');
+      if (await inSpan('saga: compensate', {}, () => compensate(db, stock, order, error))) {
+        throw refusal(unavailable('The catalogue did not answer in time, so your order was not placed. Please try again.'));
       }
       return answerDecidedElsewhere(db, order.id);
     }
     throw error;
   }
 
-  const placed = await recordPlaced(db, events, order, bookId, request);
+  const placed = await inSpan('saga: record placed', {}, () => recordPlaced(db, events, order, bookId, request));
   return placed ?? answerDecidedElsewhere(db, order.id);
 }
 
@@ -134,7 +137,7 @@ export async function placeOrder(
 async function answerDecidedElsewhere(db: OrderDatabase, orderId: string): Promise<Order> {
   const decided = await db.order.findUniqueOrThrow({ where: { id: orderId } });
   if (decided.status === ORDER_TRANSITIONS.place.to) return decided;
-  throw unavailable('The catalogue answered too late, so your order was not placed. Please try again.');
+  throw refusal(unavailable('The catalogue answered too late, so your order was not placed. Please try again.'));
 }
 
 /**
@@ -162,6 +165,8 @@ export async function recordPlaced(
       db.outboxEvent.create({ data: event }),
     ]);
     events.written();
+    countPlaced();
+    logger.info({ orderId: order.id }, 'order placed');
     return placed;
   } catch (error) {
     if (isRecordNotFound(error)) return null;

@@ -1,0 +1,90 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { eventually, graphql, startOtlpReceiver, tokenFor, type OtlpReceiver, type ReceivedSpan } from '@bookshop/testing';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startShop, type TestShop } from './support/shop.js';
+
+let receiver: OtlpReceiver;
+let shop: TestShop;
+
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+  shop = await startShop({
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' },
+  });
+});
+afterAll(async () => {
+  if (process.env.SHOW_SHOP_LOGS) console.log(shop?.logs().join('\n'));
+  await shop?.stop();
+  await receiver?.close();
+});
+
+const SPAN_KIND = { SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
+
+it('one placed order is one trace: router, order, book, delivery, review and my page, the consumers under the publish', async () => {
+  const title = `Traced ${randomUUID()}`;
+  const staff = await tokenFor('staff', 'sam');
+  const alice = await tokenFor('customer', 'alice');
+  await graphql(
+    shop.url,
+    `
+      mutation ($i: RegisterBookInput!) {
+        registerBook(input: $i) {
+          id
+        }
+      }
+    `,
+    {
+      i: { title, author: 'A', publisher: 'P', stock: 3 },
+    },
+    { token: staff },
+  );
+
+  // The client starts the trace: everything the order causes must carry its trace id.
+  const traceId = randomBytes(16).toString('hex');
+  const placed = await graphql(
+    shop.url,
+    `
+      mutation ($i: PlaceOrderInput!) {
+        placeOrder(input: $i) {
+          id
+          status
+        }
+      }
+    `,
+    { i: { title, quantity: 1, address: '1 Trace Lane' } },
+    { token: alice, headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } },
+  );
+  expect(placed.data?.placeOrder.status).toBe('PLACED');
+
+  const inTrace = () => receiver.spans().filter((span) => span.traceId === traceId);
+  const servicesOf = (spans: ReceivedSpan[]) => new Set(spans.map((span) => span.service));
+  const spans = await eventually(
+    async () => inTrace(),
+    (found) =>
+      ['router', 'order', 'book', 'delivery', 'review', 'mypage'].every((service) => servicesOf(found).has(service)) &&
+      found.some((span) => span.service === 'mypage' && span.name === 'mypage: push to live subscribers'),
+  );
+
+  if (process.env.SHOW_SPANS)
+    console.log(spans.map((s) => `${s.service} ${s.kind} ${s.name} ${JSON.stringify(s.attributes).slice(0, 120)}`).join('\n'));
+  // The instrumentations, not hand-made spans, cover HTTP in and out, GraphQL and PostgreSQL.
+  expect(spans.some((span) => span.service === 'router' && span.kind === SPAN_KIND.SERVER)).toBe(true);
+  expect(spans.some((span) => span.service === 'router' && span.kind === SPAN_KIND.CLIENT)).toBe(true);
+  expect(spans.some((span) => span.service === 'book' && span.attributes['db.system.name'] === 'postgresql')).toBe(true);
+  expect(spans.some((span) => span.service === 'order' && span.name.startsWith('graphql.'))).toBe(true);
+  // The saga's steps are the order service's own spans.
+  expect(spans.filter((span) => span.service === 'order').map((span) => span.name)).toEqual(
+    expect.arrayContaining(['saga: start order', 'saga: reserve stock', 'saga: record placed']),
+  );
+
+  // Every span's parent is in the same trace, and each consumer's handling hangs under order's publish.
+  const byId = new Map(spans.map((span) => [span.spanId, span]));
+  const publish = spans.find((span) => span.service === 'order' && span.kind === SPAN_KIND.PRODUCER);
+  expect(publish).toBeDefined();
+  for (const service of ['delivery', 'review', 'mypage']) {
+    const consume = spans.find((span) => span.service === service && span.name === 'consume OrderPlaced');
+    expect({ service, parent: consume?.parentSpanId }).toEqual({ service, parent: publish!.spanId });
+  }
+  // The publish hangs under the saga step that wrote the event, in the request's trace.
+  expect(byId.get(publish!.parentSpanId)?.service).toBe('order');
+});

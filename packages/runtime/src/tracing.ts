@@ -1,0 +1,74 @@
+import { context, propagation, trace, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Attributes, type Context } from '@opentelemetry/api';
+
+/**
+ * The shop's own spans, for what no instrumentation sees: saga steps, the outbox relay, each
+ * consumer's handling, my page's projection and the subscription push. Through the OpenTelemetry
+ * API only: without the SDK (no OTLP endpoint, packages/telemetry) every call here is a no-op.
+ */
+const tracer = trace.getTracer('bookshop');
+
+export { SpanKind };
+
+export interface SpanOptions {
+  kind?: SpanKind;
+  attributes?: Attributes;
+  /** The parent, when it is not the active context: a remote one, from an event or a message. */
+  parent?: Context;
+}
+
+/** Runs `work` in a new span, active for everything it calls; an error marks the span and goes on. */
+export function inSpan<T>(name: string, options: SpanOptions, work: () => Promise<T>): Promise<T> {
+  const parent = options.parent ?? context.active();
+  return tracer.startActiveSpan(
+    name,
+    { kind: options.kind ?? SpanKind.INTERNAL, ...(options.attributes ? { attributes: options.attributes } : {}) },
+    parent,
+    async (span) => {
+      try {
+        return await work();
+      } catch (error) {
+        span.recordException(error instanceof Error ? error : String(error));
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+/** Whether a span is active here: then the HTTP instrumentations carry the trace, and nothing else must add a header. */
+export const tracing = (): boolean => trace.getActiveSpan() !== undefined;
+
+/** The W3C traceparent of the active span, when tracing is on. */
+export function activeTraceparent(): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent;
+}
+
+/** The context a traceparent (from an event's envelope or a message's headers) continues. */
+export function contextOf(traceparent: string | null | undefined): Context {
+  return traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent }) : ROOT_CONTEXT;
+}
+
+/** A span the caller ends itself (a publish whose answer comes later), and the traceparent that continues it. */
+export function openSpan(name: string, options: SpanOptions): { traceparent: string | undefined; end: (error?: unknown) => void } {
+  const span = tracer.startSpan(
+    name,
+    { kind: options.kind ?? SpanKind.INTERNAL, ...(options.attributes ? { attributes: options.attributes } : {}) },
+    options.parent ?? context.active(),
+  );
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(context.active(), span), carrier);
+  return {
+    traceparent: carrier.traceparent,
+    end: (error?: unknown) => {
+      if (error !== undefined) {
+        span.recordException(error instanceof Error ? error : String(error));
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end();
+    },
+  };
+}

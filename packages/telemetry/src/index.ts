@@ -1,0 +1,1 @@
+export { startTracing, tracingConfigured, type Tracing } from './start-tracing.js';
