@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { CONTEXT_NAMES, type ContextName } from '@bookshop/contexts';
 import { METRIC_NAMES } from '@bookshop/runtime';
 import { eventually, graphql, sampleValue, scrapeMetrics, tokenFor, type MetricFamily } from '@bookshop/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { registerBook } from './support/orders.js';
 import { startShop, type TestShop } from './support/shop.js';
 
@@ -19,6 +21,11 @@ afterAll(async () => {
 });
 
 const PROCESSES = ['router', ...CONTEXT_NAMES] as const;
+
+/** The PrometheusRule in k8s/base/alerts.yaml, as far as this test reads it. */
+interface AlertRules {
+  spec: { groups: Array<{ rules: Array<{ alert: string; expr: string; annotations: { metric_services: string } }> }> };
+}
 const metricsOf = (service: ContextName | 'router') => scrapeMetrics(shop.urls[service].replace(/\/graphql$/, '/metrics'));
 const valueIn = (families: Map<string, MetricFamily>, name: string, labels: Record<string, string> = {}) =>
   sampleValue(families, name, labels) ?? 0;
@@ -39,6 +46,26 @@ describe('every process serves /metrics', () => {
     expect(own).toEqual(expect.arrayContaining(['bookshop_ready', 'bookshop_operations_in_flight', 'bookshop_http_responses_total']));
     expect(valueIn(families, 'bookshop_ready')).toBe(1);
     expect(valueIn(families, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+  });
+
+  it("carries every alert's metrics on /metrics of each service the alert names", async () => {
+    const rules = (parse(readFileSync(new URL('../k8s/base/alerts.yaml', import.meta.url), 'utf8')) as AlertRules).spec.groups.flatMap(
+      (group) => group.rules,
+    );
+    expect(rules.length).toBeGreaterThan(0);
+    const scraped = new Map<string, Set<string>>();
+    for (const service of PROCESSES) scraped.set(service, new Set((await metricsOf(service)).keys()));
+    for (const rule of rules) {
+      const metrics = [...new Set(rule.expr.match(/\b(?:bookshop|process|nodejs)_\w+/g) ?? [])].map((name) =>
+        name.replace(/_(bucket|sum|count)$/, ''),
+      );
+      const services = rule.annotations.metric_services.split(',').map((service) => service.trim());
+      expect(metrics.length).toBeGreaterThan(0);
+      for (const service of services) {
+        const missing = metrics.filter((metric) => !scraped.get(service)?.has(metric));
+        expect({ alert: rule.alert, service, missing }).toEqual({ alert: rule.alert, service, missing: [] });
+      }
+    }
   });
 
   it("shows each durable consumer's lag, and order's breaker to book closed", async () => {
