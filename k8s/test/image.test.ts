@@ -6,7 +6,15 @@ import { promisify } from 'node:util';
 import { connectEventBus } from '@bookshop/events';
 import { isContextName, isPostgresContext, type ContextName } from '@bookshop/contexts';
 import { dropDatabase, ensureDatabase } from '@bookshop/prisma';
-import { TEST_NATS_URL, TEST_POSTGRES_URL, countRows, testCredentialEnv } from '@bookshop/testing';
+import {
+  TEST_NATS_URL,
+  TEST_POSTGRES_URL,
+  countRows,
+  eventually,
+  startOtlpReceiver,
+  testCredentialEnv,
+  type OtlpReceiver,
+} from '@bookshop/testing';
 import { freePort, spawnManaged, waitUntilReady } from '@bookshop/tools';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +36,7 @@ function instructions(): Array<{ keyword: string; args: string }> {
 }
 
 /** The packages the pipeline builds an image from (the workflow's matrix). */
+const SERVER_SPAN = 2; // OTLP's SpanKind.SERVER
 const IMAGE_PACKAGES: string[] = parse(readFileSync(`${REPO_DIR}/.github/workflows/ci.yml`, 'utf8')).jobs.images.strategy.matrix.package;
 const folderOf = (pkg: string) => (pkg === 'router' || pkg === 'prisma' ? pkg : `subgraphs/${pkg}`);
 
@@ -142,7 +151,13 @@ describe("each image's contents, assembled as the Dockerfile does (pnpm deploy -
   const run = `${process.pid}_${Date.now()}`;
   const databases: string[] = [];
   const events = { url: TEST_NATS_URL, prefix: `image_${run}`, stream: `IMAGE_${run}` };
+  // Every image sends its traces here: tracing must load from a deployed folder too (its ESM hook, its instrumentations).
+  let traces: OtlpReceiver;
+  beforeAll(async () => {
+    traces = await startOtlpReceiver();
+  });
   afterAll(async () => {
+    await traces.close();
     rmSync(work, { recursive: true, force: true });
     for (const database of databases) await dropDatabase(TEST_POSTGRES_URL, database);
     // The services made the run's stream on the machine's broker; leave nothing behind.
@@ -196,7 +211,7 @@ describe("each image's contents, assembled as the Dockerfile does (pnpm deploy -
   // Concurrent: each waits for its deploy, then its server starts while later deploys still run.
   const serviceTest = { timeout: 180_000 }; // from the start, with its deploy queued behind the others'
   it.concurrent.for(SERVICE_PACKAGES)(
-    '%s: deployed with production dependencies only, on its migrated database, gets ready',
+    '%s: deployed with production dependencies only, on its migrated database, gets ready and sends its traces',
     serviceTest,
     async (pkg, { expect }) => {
       const dir = await deploys.get(pkg)!;
@@ -226,12 +241,25 @@ describe("each image's contents, assembled as the Dockerfile does (pnpm deploy -
           ...testCredentialEnv(pkg, 'the-image-test-secret-of-at-least-32-characters'),
           EVENT_PREFIX: events.prefix,
           EVENT_STREAM: events.stream,
+          OTEL_EXPORTER_OTLP_ENDPOINT: traces.url,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_BSP_SCHEDULE_DELAY: '100',
           ...databaseEnv,
         },
         onLine: (line) => output.push(line),
       });
       try {
         await waitUntilReady(`http://127.0.0.1:${port}/readyz`, child, 60_000); // rejects if it dies first
+        // Any request to /graphql is a server span (probes are not traced), refused or not.
+        await fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ __typename }' }),
+        });
+        await eventually(
+          async () => traces.spans().filter((span) => span.service === pkg && span.kind === SERVER_SPAN),
+          (spans) => spans.length > 0,
+        );
       } catch (error) {
         throw new Error(`${(error as Error).message}; it printed:\n${output.join('\n')}`);
       } finally {
