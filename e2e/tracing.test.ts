@@ -88,3 +88,71 @@ it('one placed order is one trace: router, order, book, delivery, review and my 
   // The publish hangs under the saga step that wrote the event, in the request's trace.
   expect(byId.get(publish!.parentSpanId)?.service).toBe('order');
 });
+
+/**
+ * The database statements one placed order costs, per service, as Prisma's instrumentation sees
+ * them (PostgreSQL and SQLite alike): every statement of its trace — the request, and each
+ * consumer's handling of OrderPlaced and of delivery's DeliveryStarted. The outbox relays' reads
+ * and marks are batched across orders and run outside any order's trace, so they are not counted.
+ * Lower a budget when a change saves a statement; a change that adds one fails here.
+ */
+const STATEMENT_BUDGET: Record<string, number> = { router: 0, book: 1, order: 7, delivery: 4, review: 4, mypage: 8 };
+
+it('a placed order costs no more database statements per service than its budget', async () => {
+  const title = `Counted ${randomUUID()}`;
+  await graphql(
+    shop.url,
+    `
+      mutation ($i: RegisterBookInput!) {
+        registerBook(input: $i) {
+          id
+        }
+      }
+    `,
+    {
+      i: { title, author: 'A', publisher: 'P', stock: 3 },
+    },
+    { token: await tokenFor('staff', 'sam') },
+  );
+  const traceId = randomBytes(16).toString('hex');
+  const placed = await graphql(
+    shop.url,
+    `
+      mutation ($i: PlaceOrderInput!) {
+        placeOrder(input: $i) {
+          id
+          status
+        }
+      }
+    `,
+    { i: { title, quantity: 1, address: '2 Count Street' } },
+    { token: await tokenFor('customer', 'carol'), headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } },
+  );
+  expect(placed.data?.placeOrder.status).toBe('PLACED');
+
+  // A span is exported after its children: once these handlings are in, so are their statements.
+  const last = [
+    ['order', SPAN_KIND.SERVER],
+    ['delivery', 'consume OrderPlaced'],
+    ['review', 'consume OrderPlaced'],
+    ['mypage', 'consume OrderPlaced'],
+    ['mypage', 'consume DeliveryStarted'],
+  ] as const;
+  const spans = await eventually(
+    async () => receiver.spans().filter((span) => span.traceId === traceId),
+    (found) =>
+      last.every(([service, what]) => found.some((span) => span.service === service && (span.name === what || span.kind === what))),
+  );
+  const statements = Object.fromEntries(
+    Object.keys(STATEMENT_BUDGET).map((service) => [
+      service,
+      spans.filter((span) => span.service === service && span.name === 'prisma:client:db_query').length,
+    ]),
+  );
+  console.log(`statements per placed order: ${JSON.stringify(statements)}`);
+  for (const [service, budget] of Object.entries(STATEMENT_BUDGET)) {
+    expect({ service, statements: statements[service]! <= budget }).toEqual({ service, statements: true });
+  }
+  // Counted at all: the order service's saga writes in its database.
+  expect(statements.order).toBeGreaterThan(0);
+});

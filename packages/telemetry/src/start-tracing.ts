@@ -28,14 +28,21 @@ export async function startTracing(serviceName: string, env: NodeJS.ProcessEnv =
   env.OTEL_METRICS_EXPORTER ??= 'none';
   env.OTEL_LOGS_EXPORTER ??= 'none';
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
-  const [{ NodeSDK }, { HttpInstrumentation }, { UndiciInstrumentation }, { GraphQLInstrumentation }, { PgInstrumentation }] =
-    await Promise.all([
-      import('@opentelemetry/sdk-node'),
-      import('@opentelemetry/instrumentation-http'),
-      import('@opentelemetry/instrumentation-undici'),
-      import('@opentelemetry/instrumentation-graphql'),
-      import('@opentelemetry/instrumentation-pg'),
-    ]);
+  const [
+    { NodeSDK },
+    { HttpInstrumentation },
+    { UndiciInstrumentation },
+    { GraphQLInstrumentation },
+    { PgInstrumentation },
+    { PrismaInstrumentation },
+  ] = await Promise.all([
+    import('@opentelemetry/sdk-node'),
+    import('@opentelemetry/instrumentation-http'),
+    import('@opentelemetry/instrumentation-undici'),
+    import('@opentelemetry/instrumentation-graphql'),
+    import('@opentelemetry/instrumentation-pg'),
+    import('@prisma/instrumentation'),
+  ]);
   const sdk = new NodeSDK({
     instrumentations: [
       // Probes and scrapes are not worth a trace each.
@@ -44,6 +51,8 @@ export async function startTracing(serviceName: string, env: NodeJS.ProcessEnv =
       // Resolver spans for every field would bury the saga's own: parse, validate and execute are enough.
       new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, ignoreResolveSpans: true }),
       new PgInstrumentation(),
+      // Prisma's own: a span per model operation and per statement, SQLite's included (pg sees only PostgreSQL).
+      new PrismaInstrumentation(),
     ],
   });
   sdk.start();
