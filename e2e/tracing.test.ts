@@ -1,6 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { eventually, graphql, startOtlpReceiver, tokenFor, type OtlpReceiver, type ReceivedSpan } from '@bookshop/testing';
+import { randomBytes } from 'node:crypto';
+import { eventually, startOtlpReceiver, tokenFor, type OtlpReceiver, type ReceivedSpan } from '@bookshop/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { placeOrder, registerBook } from './support/orders.js';
 import { startShop, type TestShop } from './support/shop.js';
 
 let receiver: OtlpReceiver;
@@ -20,41 +21,25 @@ afterAll(async () => {
 
 const SPAN_KIND = { SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
 
-it('one placed order is one trace: router, order, book, delivery, review and my page, the consumers under the publish', async () => {
-  const title = `Traced ${randomUUID()}`;
-  const staff = await tokenFor('staff', 'sam');
-  const alice = await tokenFor('customer', 'alice');
-  await graphql(
-    shop.url,
-    `
-      mutation ($i: RegisterBookInput!) {
-        registerBook(input: $i) {
-          id
-        }
-      }
-    `,
-    {
-      i: { title, author: 'A', publisher: 'P', stock: 3 },
-    },
-    { token: staff },
-  );
-
-  // The client starts the trace: everything the order causes must carry its trace id.
+/** A new book, and one order of it placed by `customer` in a trace of its own; the trace id. */
+async function placeTracedOrder(customer: string): Promise<string> {
+  const { title } = await registerBook(shop, 3);
   const traceId = randomBytes(16).toString('hex');
-  const placed = await graphql(
+  const placed = await placeOrder(
     shop.url,
-    `
-      mutation ($i: PlaceOrderInput!) {
-        placeOrder(input: $i) {
-          id
-          status
-        }
-      }
-    `,
-    { i: { title, quantity: 1, address: '1 Trace Lane' } },
-    { token: alice, headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } },
+    await tokenFor('customer', customer),
+    { title, quantity: 1 },
+    {
+      headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    },
   );
   expect(placed.data?.placeOrder.status).toBe('PLACED');
+  return traceId;
+}
+
+it('one placed order is one trace: router, order, book, delivery, review and my page, the consumers under the publish', async () => {
+  // The client starts the trace: everything the order causes must carry its trace id.
+  const traceId = await placeTracedOrder('alice');
 
   const inTrace = () => receiver.spans().filter((span) => span.traceId === traceId);
   const servicesOf = (spans: ReceivedSpan[]) => new Set(spans.map((span) => span.service));
@@ -99,36 +84,7 @@ it('one placed order is one trace: router, order, book, delivery, review and my 
 const STATEMENT_BUDGET: Record<string, number> = { router: 0, book: 1, order: 7, delivery: 4, review: 4, mypage: 8 };
 
 it('a placed order costs no more database statements per service than its budget', async () => {
-  const title = `Counted ${randomUUID()}`;
-  await graphql(
-    shop.url,
-    `
-      mutation ($i: RegisterBookInput!) {
-        registerBook(input: $i) {
-          id
-        }
-      }
-    `,
-    {
-      i: { title, author: 'A', publisher: 'P', stock: 3 },
-    },
-    { token: await tokenFor('staff', 'sam') },
-  );
-  const traceId = randomBytes(16).toString('hex');
-  const placed = await graphql(
-    shop.url,
-    `
-      mutation ($i: PlaceOrderInput!) {
-        placeOrder(input: $i) {
-          id
-          status
-        }
-      }
-    `,
-    { i: { title, quantity: 1, address: '2 Count Street' } },
-    { token: await tokenFor('customer', 'carol'), headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } },
-  );
-  expect(placed.data?.placeOrder.status).toBe('PLACED');
+  const traceId = await placeTracedOrder('carol');
 
   // A span is exported after its children: once these handlings are in, so are their statements.
   const last = [

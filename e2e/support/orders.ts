@@ -17,12 +17,12 @@ export async function registerBook(shop: TestShop, stock: number, title = `Book 
   return result.data!.registerBook as { id: string; title: string; stock: number };
 }
 
-/** placeOrder as a customer would send it; `timeoutMs` turns a hung request into a failure. */
+/** placeOrder as a customer would send it; `timeoutMs` turns a hung request into a failure; `headers` go along (a traceparent). */
 export function placeOrder(
   url: string,
   token: string,
   input: { title: string; quantity: number; address?: string; idempotencyKey?: string },
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; headers?: Record<string, string> } = {},
 ): Promise<GraphQLResult> {
   return graphql(
     url,
@@ -31,6 +31,7 @@ export function placeOrder(
     {
       token,
       ...(options.timeoutMs ? { signal: AbortSignal.timeout(options.timeoutMs) } : {}),
+      ...(options.headers ? { headers: options.headers } : {}),
     },
   );
 }

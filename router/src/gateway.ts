@@ -1,5 +1,5 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { SERVICE_TOKEN_HEADER, logger, tracing, type ServiceContext } from '@bookshop/runtime';
+import { SERVICE_TOKEN_HEADER, logger, propagationHeaders, type ServiceContext } from '@bookshop/runtime';
 import { GraphQLError } from 'graphql';
 import type { SubgraphFetcher } from './subgraph-fetcher.js';
 
@@ -29,10 +29,9 @@ export class PropagatingDataSource extends RemoteGraphQLDataSource<ServiceContex
     request.http.headers.set(SERVICE_TOKEN_HEADER, await this.credential());
     const meta = (context as Partial<ServiceContext>).request;
     if (!meta) return;
-    request.http.headers.set('x-correlation-id', meta.correlationId);
+    // The same identity and trace headers as every other service-to-service call.
+    for (const [name, value] of Object.entries(propagationHeaders(meta))) request.http.headers.set(name, value);
     if (meta.authorization) request.http.headers.set('authorization', meta.authorization);
-    // With tracing on, the instrumented HTTP client writes the traceparent of its own span.
-    if (meta.traceparent && !tracing()) request.http.headers.set('traceparent', meta.traceparent);
   }
 
   /**

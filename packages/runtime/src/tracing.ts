@@ -1,4 +1,14 @@
-import { context, propagation, trace, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Attributes, type Context } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  trace,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 
 /**
  * The shop's own spans, for what no instrumentation sees: saga steps, the outbox relay, each
@@ -17,24 +27,32 @@ export interface SpanOptions {
 }
 
 /** Runs `work` in a new span, active for everything it calls; an error marks the span and goes on. */
-export function inSpan<T>(name: string, options: SpanOptions, work: () => Promise<T>): Promise<T> {
-  const parent = options.parent ?? context.active();
-  return tracer.startActiveSpan(
+export async function inSpan<T>(name: string, options: SpanOptions, work: () => Promise<T>): Promise<T> {
+  const span = startSpan(name, options);
+  try {
+    const result = await context.with(trace.setSpan(options.parent ?? context.active(), span), work);
+    endSpan(span);
+    return result;
+  } catch (error) {
+    endSpan(span, error);
+    throw error;
+  }
+}
+
+function startSpan(name: string, options: SpanOptions): Span {
+  return tracer.startSpan(
     name,
     { kind: options.kind ?? SpanKind.INTERNAL, ...(options.attributes ? { attributes: options.attributes } : {}) },
-    parent,
-    async (span) => {
-      try {
-        return await work();
-      } catch (error) {
-        span.recordException(error instanceof Error ? error : String(error));
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
+    options.parent ?? context.active(),
   );
+}
+
+function endSpan(span: Span, error?: unknown): void {
+  if (error !== undefined) {
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+  span.end();
 }
 
 /** Whether a span is active here: then the HTTP instrumentations carry the trace, and nothing else must add a header. */
@@ -54,21 +72,8 @@ export function contextOf(traceparent: string | null | undefined): Context {
 
 /** A span the caller ends itself (a publish whose answer comes later), and the traceparent that continues it. */
 export function openSpan(name: string, options: SpanOptions): { traceparent: string | undefined; end: (error?: unknown) => void } {
-  const span = tracer.startSpan(
-    name,
-    { kind: options.kind ?? SpanKind.INTERNAL, ...(options.attributes ? { attributes: options.attributes } : {}) },
-    options.parent ?? context.active(),
-  );
+  const span = startSpan(name, options);
   const carrier: Record<string, string> = {};
   propagation.inject(trace.setSpan(context.active(), span), carrier);
-  return {
-    traceparent: carrier.traceparent,
-    end: (error?: unknown) => {
-      if (error !== undefined) {
-        span.recordException(error instanceof Error ? error : String(error));
-        span.setStatus({ code: SpanStatusCode.ERROR });
-      }
-      span.end();
-    },
-  };
+  return { traceparent: carrier.traceparent, end: (error?: unknown) => endSpan(span, error) };
 }
