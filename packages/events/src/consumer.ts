@@ -17,18 +17,43 @@ export interface EventHandler<D extends EventDefinition = EventDefinition> {
 export const on = <D extends EventDefinition>(event: D, handle: EventHandler<D>['handle']): EventHandler =>
   ({ event, handle }) as unknown as EventHandler;
 
+/**
+ * How a consumer applies its events: `handle` gets up to `maxBatch` validated events, in the order
+ * they came, and applies all or none of them (one transaction). A batch that fails is tried again
+ * event by event, so one poison event is redelivered — and parked — alone.
+ */
+export interface EventHandling {
+  events: EventDefinition[];
+  maxBatch: number;
+  handle: (batch: EventEnvelope[]) => Promise<void>;
+}
+
+/** Handlers that each apply one event on their own (no shared transaction): one event at a time. */
+export function oneAtATime(handlers: EventHandler[]): EventHandling {
+  const byType = new Map(handlers.map((handler) => [handler.event.type, handler]));
+  return {
+    events: handlers.map((handler) => handler.event),
+    maxBatch: 1,
+    handle: async (batch) => {
+      for (const envelope of batch) await byType.get(envelope.type)!.handle(envelope);
+    },
+  };
+}
+
 export interface ConsumerOptions {
   bus: EventBus;
   /** The durable consumer's name: one per context (or per read-model instance). */
   durable: string;
-  handlers: EventHandler[];
+  /** Either handlers of one event each, or a handling that applies batches. */
+  handlers?: EventHandler[];
+  handling?: EventHandling;
   /** Deliveries of a failing message before it is parked in the dead-letter subject. */
   maxDeliver?: number;
   ackWaitMs?: number;
 }
 
 export interface RunningConsumer {
-  /** Stops fetching, lets the message in hand finish and be acked, hands fetched ones back (nak). */
+  /** Stops fetching, lets the batch in hand finish and be acked, hands fetched ones back (nak). */
   stop: () => Promise<void>;
 }
 
@@ -44,18 +69,28 @@ function filterFor(bus: EventBus, subjects: string[]): { filter_subject: string 
   return major > 2 || (major === 2 && minor >= 10) ? { filter_subjects: subjects } : { filter_subject: `${bus.prefix}.*.*` };
 }
 
+/** A message that passed the checks at the edge, with its validated envelope. */
+interface Readable {
+  message: JsMsg;
+  envelope: EventEnvelope;
+  traceparent: string | null;
+}
+
 /**
- * A durable JetStream pull consumer with explicit acks. Payloads are validated at this edge; a
- * message that cannot be read is parked at once, one whose handler keeps failing after
- * `maxDeliver` deliveries is parked with its error — either way it is acked, so the events
- * behind it keep flowing. So is an event on the subject of a context that does not own its type:
- * a forgery, never applied.
+ * A durable JetStream pull consumer with explicit acks. Messages that arrive while a batch is being
+ * applied make the next batch (up to `maxBatch`), so under load a consumer pays one transaction for
+ * many events, and an idle one handles an event as soon as it comes. Payloads are validated at
+ * this edge; a message that cannot be read is parked at once, one that keeps failing after
+ * `maxDeliver` deliveries is parked with its error — either way it is acked, so the events behind
+ * it keep flowing. So is an event on the subject of a context that does not own its type: a
+ * forgery, never applied.
  */
 export async function startConsumer(options: ConsumerOptions): Promise<RunningConsumer> {
   const { bus, durable } = options;
   const maxDeliver = options.maxDeliver ?? 5;
-  const byType = new Map(options.handlers.map((handler) => [handler.event.type, handler]));
-  const subjects = options.handlers.map((handler) => subjectOf(bus.prefix, handler.event));
+  const handling = options.handling ?? oneAtATime(options.handlers ?? []);
+  const byType = new Map(handling.events.map((definition) => [definition.type, definition]));
+  const subjects = handling.events.map((definition) => subjectOf(bus.prefix, definition));
   const config = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
@@ -69,7 +104,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     await bus.jsm.consumers.update(bus.stream, durable, config); // the durable exists: bring its filters up to date
   }
   const consumer = await bus.js.consumers.get(bus.stream, durable);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 });
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: Math.max(64, handling.maxBatch) });
   // Its lag is JetStream's count of events not yet delivered to it, asked at every scrape.
   const metrics = consumerMetrics(durable, async () => (await bus.jsm.consumers.info(bus.stream, durable)).num_pending);
 
@@ -83,43 +118,50 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     message.ack();
   }
 
-  let stopping = false;
-
-  async function handle(message: JsMsg): Promise<void> {
-    // Fetched but not started when the stop came: hand it back now rather than after ack_wait.
-    if (stopping) return message.nak();
+  /** The checks at the edge: the envelope to apply, or undefined when the message was settled here. */
+  async function read(message: JsMsg): Promise<Readable | undefined> {
     if (message.info.deliveryCount > 1) metrics.redelivered();
     // `<prefix>.<context>.<EventName>`
     const tokens = message.subject.split('.');
     const [prefix, context, type = ''] = tokens;
-    const handler = byType.get(type);
+    const definition = byType.get(type);
     // Another consumer's event, brought by a wildcard filter (nats-server before 2.10): acked unread.
-    if (tokens.length !== 3 || prefix !== bus.prefix || !handler) return message.ack();
+    if (tokens.length !== 3 || prefix !== bus.prefix || !definition) return void message.ack();
     // Only the context that owns an event type may publish it (catalogue.ts), and NATS lets each
     // context publish only under its own name: an event of order's on book's subject is forged.
-    if (handler.event.context !== context) {
-      return park(message, `forged event: ${type} belongs to ${handler.event.context}, but came on ${message.subject}`, type);
+    if (definition.context !== context) {
+      return void (await park(message, `forged event: ${type} belongs to ${definition.context}, but came on ${message.subject}`, type));
     }
     let envelope: EventEnvelope;
     try {
       envelope = envelopeSchema.parse(message.json());
     } catch (error) {
-      return park(message, `invalid event: ${error instanceof Error ? error.message : String(error)}`);
+      return void (await park(message, `invalid event: ${error instanceof Error ? error.message : String(error)}`));
     }
-    if (envelope.type !== type) return park(message, `invalid event: published as ${type}, but its envelope says ${envelope.type}`, type);
+    if (envelope.type !== type) {
+      return void (await park(message, `invalid event: published as ${type}, but its envelope says ${envelope.type}`, type));
+    }
     try {
-      envelope = { ...envelope, payload: handler.event.payload.parse(envelope.payload) };
+      envelope = { ...envelope, payload: definition.payload.parse(envelope.payload) };
     } catch (error) {
-      return park(message, `invalid event: ${error instanceof Error ? error.message : String(error)}`, envelope.type);
+      return void (await park(message, `invalid event: ${error instanceof Error ? error.message : String(error)}`, envelope.type));
     }
-    try {
-      // Fault point: the first delivery fails before the handler runs (nothing committed), so the
-      // event comes back as a redelivery, possibly after events published behind it.
-      if (isArmed('consumer.fail-first-attempt') && message.info.deliveryCount === 1) {
-        throw new Error('fault point consumer.fail-first-attempt: first delivery refused');
-      }
-      const traceparent = traceparentOfMessage(message.headers, envelope.traceparent);
-      // Each handling is a consumer span under the publish: one placed order stays one trace.
+    return { message, envelope, traceparent: traceparentOfMessage(message.headers, envelope.traceparent) };
+  }
+
+  /**
+   * Applies events in one handling, in a consumer span: one event's span is a child of its publish
+   * (one placed order stays one trace); a batch's span links to the publish of each of its events.
+   */
+  async function apply(batch: Readable[]): Promise<void> {
+    // Fault point: an event's first delivery fails before anything is applied (nothing committed),
+    // so it comes back as a redelivery, possibly after events published behind it.
+    if (isArmed('consumer.fail-first-attempt') && batch.some(({ message }) => message.info.deliveryCount === 1)) {
+      throw new Error('fault point consumer.fail-first-attempt: first delivery refused');
+    }
+    const handle = () => handling.handle(batch.map(({ envelope }) => envelope));
+    if (batch.length === 1) {
+      const [{ envelope, traceparent }] = batch as [Readable];
       await inSpan(
         `consume ${envelope.type}`,
         {
@@ -127,14 +169,31 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
           parent: contextOf(traceparent),
           attributes: { 'messaging.consumer.group.name': durable, 'messaging.message.id': envelope.id },
         },
-        () =>
-          runWithRequest({ correlationId: envelope.correlationId, ...(traceparent ? { traceparent } : {}) }, async () => {
-            await handler.handle(envelope);
-            logger.debug({ consumer: durable, type: envelope.type, eventId: envelope.id, orderId: envelope.orderId }, 'event handled');
-          }),
+        () => runWithRequest({ correlationId: envelope.correlationId, ...(traceparent ? { traceparent } : {}) }, handle),
       );
-      crashAt('consumer.after-effect');
+    } else {
+      await inSpan(
+        'consume batch',
+        {
+          kind: SpanKind.CONSUMER,
+          links: batch.map(({ traceparent }) => contextOf(traceparent)),
+          attributes: { 'messaging.consumer.group.name': durable, 'messaging.batch.message_count': batch.length },
+        },
+        handle,
+      );
+    }
+    crashAt('consumer.after-effect');
+    for (const { message, envelope } of batch) {
       message.ack();
+      logger.debug({ consumer: durable, type: envelope.type, eventId: envelope.id, orderId: envelope.orderId }, 'event handled');
+    }
+  }
+
+  /** One event alone: a failure is redelivered with backoff, and parked after `maxDeliver` deliveries. */
+  async function applyAlone(readable: Readable): Promise<void> {
+    const { message, envelope } = readable;
+    try {
+      await apply([readable]);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (message.info.deliveryCount >= maxDeliver) return park(message, `failed ${maxDeliver} times: ${reason}`, envelope.type);
@@ -143,15 +202,63 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     }
   }
 
-  const loop = (async () => {
-    for await (const message of messages) {
+  async function settle(taken: JsMsg[]): Promise<void> {
+    const batch: Readable[] = [];
+    for (const message of taken) {
       try {
-        await handle(message);
+        const readable = await read(message);
+        if (readable) batch.push(readable);
       } catch (error) {
         // Parking failed (NATS away mid-message): leave it unacked, it comes back.
         logger.error({ consumer: durable, err: error }, 'could not settle an event; it will be redelivered');
         message.nak(1_000);
       }
+    }
+    if (batch.length > 1) {
+      try {
+        return await apply(batch);
+      } catch (error) {
+        // Nothing of the batch was committed: each event again on its own, so only a failing one waits.
+        logger.warn({ consumer: durable, size: batch.length, err: error }, 'a batch of events failed; applying them one by one');
+      }
+    }
+    for (const readable of batch) {
+      try {
+        await applyAlone(readable);
+      } catch (error) {
+        logger.error({ consumer: durable, err: error }, 'could not settle an event; it will be redelivered');
+        readable.message.nak(1_000);
+      }
+    }
+  }
+
+  // Received messages wait here until the batch in hand is done; the next batch is what waits then.
+  const waiting: JsMsg[] = [];
+  let received: (() => void) | undefined;
+  let receiving = true;
+  let stopping = false;
+
+  const receive = (async () => {
+    for await (const message of messages) {
+      waiting.push(message);
+      received?.();
+    }
+  })().finally(() => {
+    receiving = false;
+    received?.();
+  });
+
+  const process = (async () => {
+    for (;;) {
+      // Fetched but not started when the stop came: hand them back now rather than after ack_wait.
+      if (stopping) for (const message of waiting.splice(0)) message.nak();
+      if (waiting.length === 0) {
+        if (!receiving) return;
+        await new Promise<void>((resolve) => (received = resolve));
+        received = undefined;
+        continue;
+      }
+      await settle(waiting.splice(0, handling.maxBatch));
     }
   })();
 
@@ -160,7 +267,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       stopping = true;
       metrics.stop();
       await messages.close();
-      await loop;
+      await receive;
+      await process;
     },
   };
 }

@@ -1,5 +1,5 @@
 import { logger } from '@bookshop/runtime';
-import { startConsumer, type EventHandler, type RunningConsumer } from './consumer.js';
+import { startConsumer, type EventHandling, type RunningConsumer } from './consumer.js';
 import { connectEventBus, type EventBus, type EventBusSettings } from './nats.js';
 
 /**
@@ -10,7 +10,7 @@ import { connectEventBus, type EventBus, type EventBusSettings } from './nats.js
 export function startEventConsuming(options: {
   settings: EventBusSettings;
   durable: string;
-  handlers: EventHandler[];
+  handling: EventHandling;
   maxDeliver?: number;
 }): { stop: () => Promise<void> } {
   let bus: EventBus | undefined;
@@ -24,7 +24,7 @@ export function startEventConsuming(options: {
         consumer = await startConsumer({
           bus,
           durable: options.durable,
-          handlers: options.handlers,
+          handling: options.handling,
           ...(options.maxDeliver ? { maxDeliver: options.maxDeliver } : {}),
           ...(options.settings.ackWaitMs ? { ackWaitMs: options.settings.ackWaitMs } : {}),
         });

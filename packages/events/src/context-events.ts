@@ -1,6 +1,6 @@
 import type { ReadinessCheck } from '@bookshop/runtime';
 import type { EventDefinition, Payload } from './catalogue.js';
-import type { EventHandler } from './consumer.js';
+import type { EventHandling } from './consumer.js';
 import type { EventMeta } from './envelope.js';
 import { newOutboxRecord, type NewOutboxRow } from './outbox-record.js';
 import { startEventConsuming } from './consuming.js';
@@ -41,7 +41,8 @@ export function startContextEvents(options: {
   name: string;
   durable?: string;
   outbox?: OutboxModel;
-  handlers?: (writer: OutboxWriter) => EventHandler[];
+  /** How its consumer applies events (`inTransactions` for a context's database). */
+  handling?: (writer: OutboxWriter) => EventHandling;
 }): ContextEvents {
   const publishing = options.outbox
     ? startEventPublishing({
@@ -52,8 +53,8 @@ export function startContextEvents(options: {
       })
     : undefined;
   const writer = outboxWriter(options.settings.prefix, () => publishing?.wake());
-  const consuming = options.handlers
-    ? startEventConsuming({ settings: options.settings, durable: options.durable ?? options.name, handlers: options.handlers(writer) })
+  const consuming = options.handling
+    ? startEventConsuming({ settings: options.settings, durable: options.durable ?? options.name, handling: options.handling(writer) })
     : undefined;
   return {
     ...writer,

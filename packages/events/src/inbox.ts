@@ -1,38 +1,23 @@
+import { insertRows, type RawQueryClient } from '@bookshop/runtime';
+
 /**
  * The inbox: a context records each event id it has applied (table `ProcessedEvent`, one per
  * context), in the same transaction as the event's effect. `INSERT … ON CONFLICT DO NOTHING`
  * works on PostgreSQL and SQLite alike and never aborts the transaction.
  */
-export interface RawExecutor {
-  $executeRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<number>;
-}
-
-/** True the first time `consumer` applies `eventId`; false for a redelivery, which must change nothing. */
-export async function firstDelivery(tx: RawExecutor, consumer: string, eventId: string): Promise<boolean> {
-  const inserted = await tx.$executeRaw`
-    INSERT INTO "ProcessedEvent" ("consumer", "eventId", "processedAt")
-    VALUES (${consumer}, ${eventId}, CURRENT_TIMESTAMP)
-    ON CONFLICT DO NOTHING`;
-  return inserted === 1;
-}
-
-/** Runs `work` in one database transaction of the context (Prisma's `$transaction`). */
-export type TransactionRunner<TTx> = (work: (tx: TTx) => Promise<void>) => Promise<unknown>;
+export type RawQueryExecutor = RawQueryClient;
 
 /**
- * Applies an event's effect and records its id in one transaction; a redelivery changes nothing.
- * Resolves true when this delivery applied it (after the commit), false for a redelivery.
+ * Records that `consumer` applied these events, with one multi-row statement; resolves with the
+ * ids recorded now — those it had not applied before. A redelivered one is not among them and
+ * must change nothing.
  */
-export async function applyOnce<TTx extends RawExecutor>(
-  inTransaction: TransactionRunner<TTx>,
-  consumer: string,
-  eventId: string,
-  apply: (tx: TTx) => Promise<unknown>,
-): Promise<boolean> {
-  let applied = false;
-  await inTransaction(async (tx) => {
-    applied = await firstDelivery(tx, consumer, eventId);
-    if (applied) await apply(tx);
-  });
-  return applied;
+export async function recordFirstDeliveries(tx: RawQueryExecutor, consumer: string, eventIds: string[]): Promise<Set<string>> {
+  const recorded = await insertRows<{ eventId: string }>(
+    tx,
+    'ProcessedEvent',
+    eventIds.map((eventId) => ({ consumer, eventId, processedAt: new Date() })),
+    'ON CONFLICT DO NOTHING RETURNING "eventId"',
+  );
+  return new Set(recorded.map((row) => row.eventId));
 }

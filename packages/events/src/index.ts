@@ -9,6 +9,7 @@ export * from './outbox-record.js';
 export * from './publishing.js';
 export * from './consuming.js';
 export * from './inbox.js';
+export * from './event-effects.js';
 export * from './context-events.js';
 export * from './permissions.js';
 export * from './dead-letter-headers.js';

@@ -9,6 +9,8 @@ export interface EventBusSettings {
   stream: string;
   /** How long a delivered, unacknowledged event waits before it is delivered again (a consumer died). */
   ackWaitMs?: number;
+  /** Events a consumer applies in one transaction at most. */
+  batchSize?: number;
   /** Copies of the stream in a NATS cluster (3 on Kubernetes; 1 on a single server). */
   replicas?: number;
   /** The context's NATS user (permissions.ts says what it may publish and read); none on an open server. */

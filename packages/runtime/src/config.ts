@@ -61,6 +61,8 @@ export const sharedEnv = z.object({
     .default('BOOKSHOP'),
   /** A consumer that died holding an event gets it delivered again after this long. */
   EVENT_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /** Events a consumer applies in one transaction at most (those waiting when it is free): 1 applies each alone. */
+  EVENT_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(64),
   /** Copies of the event stream kept by a NATS cluster (at most its size). */
   EVENT_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** How long a draining service waits for in-flight requests before it closes them. */
@@ -129,7 +131,16 @@ export async function runMain(main: () => Promise<unknown>): Promise<void> {
 export interface ServiceConfig {
   port: number;
   production: boolean;
-  events: { url: string; prefix: string; stream: string; ackWaitMs: number; replicas: number; user?: string; password?: string };
+  events: {
+    url: string;
+    prefix: string;
+    stream: string;
+    ackWaitMs: number;
+    batchSize: number;
+    replicas: number;
+    user?: string;
+    password?: string;
+  };
   host: string;
   /** What user tokens are verified with: the current and previous secrets, the maximum age. */
   userTokens: UserTokenKeys;
@@ -157,6 +168,7 @@ export function readServiceEnv<S extends z.ZodRawShape>(
       prefix: shared.EVENT_PREFIX,
       stream: shared.EVENT_STREAM,
       ackWaitMs: shared.EVENT_ACK_WAIT_MS,
+      batchSize: shared.EVENT_BATCH_SIZE,
       replicas: shared.EVENT_STREAM_REPLICAS,
       ...(shared.NATS_USER ? { user: shared.NATS_USER, password: shared.NATS_PASSWORD ?? '' } : {}),
     },

@@ -18,5 +18,6 @@ export * from './tracing.js';
 export * from './bounds.js';
 export * from './subgraph.js';
 export * from './sqlite.js';
+export * from './sql-rows.js';
 export * from './prisma-errors.js';
 export * from './service-credentials.js';

@@ -24,6 +24,8 @@ export interface SpanOptions {
   attributes?: Attributes;
   /** The parent, when it is not the active context: a remote one, from an event or a message. */
   parent?: Context;
+  /** Spans this one follows from without being their child: the publishes of a batch's events. */
+  links?: Context[];
 }
 
 /** Runs `work` in a new span, active for everything it calls; an error marks the span and goes on. */
@@ -40,9 +42,17 @@ export async function inSpan<T>(name: string, options: SpanOptions, work: () => 
 }
 
 function startSpan(name: string, options: SpanOptions): Span {
+  const links = (options.links ?? []).flatMap((linked) => {
+    const spanContext = trace.getSpanContext(linked);
+    return spanContext ? [{ context: spanContext }] : [];
+  });
   return tracer.startSpan(
     name,
-    { kind: options.kind ?? SpanKind.INTERNAL, ...(options.attributes ? { attributes: options.attributes } : {}) },
+    {
+      kind: options.kind ?? SpanKind.INTERNAL,
+      ...(options.attributes ? { attributes: options.attributes } : {}),
+      ...(links.length ? { links } : {}),
+    },
     options.parent ?? context.active(),
   );
 }

@@ -1,5 +1,5 @@
 import type { ContextName } from '@bookshop/contexts';
-import type { ContextEvents, EventHandler, OutboxModel, OutboxWriter } from '@bookshop/events';
+import type { ContextEvents, Consumption, OutboxModel, OutboxWriter, RawQueryExecutor } from '@bookshop/events';
 import type { GraphQLResolverMap, HealthInfo, ReadinessCheck, ServiceConfig, ServiceContext, ServiceDatabase } from '@bookshop/runtime';
 import type { z } from 'zod';
 
@@ -13,8 +13,16 @@ export interface SubgraphConfig<Settings> extends ServiceConfig {
 export interface SubgraphSetup<Database, Settings> {
   config: SubgraphConfig<Settings>;
   database: Database;
-  /** The context's outbox relay and durable consumer (named after the context unless `name` says otherwise). */
-  startEvents: (options: { name?: string; outbox?: OutboxModel; handlers?: (writer: OutboxWriter) => EventHandler[] }) => ContextEvents;
+  /**
+   * The context's outbox relay and durable consumer (named after the context unless `name` says
+   * otherwise). The consumer applies batches of events in transactions of the context's database:
+   * `consumes` says what it does with them, in a transaction client of its Prisma client.
+   */
+  startEvents: <Tx extends RawQueryExecutor>(options: {
+    name?: string;
+    outbox?: OutboxModel;
+    consumes?: (writer: OutboxWriter) => Consumption<Tx>;
+  }) => ContextEvents;
   /** A credential for calls to other services, signed with this service's own key. */
   serviceCredential: () => () => Promise<string>;
 }

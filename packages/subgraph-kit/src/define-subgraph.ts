@@ -1,5 +1,5 @@
 import { CONTEXTS } from '@bookshop/contexts';
-import { startContextEvents } from '@bookshop/events';
+import { inTransactions, startContextEvents, type TransactionalDatabase } from '@bookshop/events';
 import { contextDatabaseUrl } from '@bookshop/prisma';
 import {
   loadTypeDefs,
@@ -45,7 +45,25 @@ export function defineSubgraph<Database extends ServiceDatabase, Shape extends z
         {
           config,
           database,
-          startEvents: ({ name = context, ...events }) => startContextEvents({ settings: config.events, name, ...events }),
+          startEvents: ({ name = context, outbox, consumes }) =>
+            startContextEvents({
+              settings: config.events,
+              name,
+              ...(outbox ? { outbox } : {}),
+              ...(consumes
+                ? {
+                    handling: (writer) =>
+                      inTransactions({
+                        // Every context's database is a Prisma client: its transactions hand over the client `consumes` is written for.
+                        database: database as unknown as TransactionalDatabase<never>,
+                        consumer: name,
+                        consumption: consumes(writer),
+                        maxBatch: config.events.batchSize,
+                        ...(outbox ? { writer } : {}),
+                      }),
+                  }
+                : {}),
+            }),
           serviceCredential: () =>
             serviceCredential(requireSigningKey(config, declaration.callsServices ?? `${context} calls other services`)),
         },

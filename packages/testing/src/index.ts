@@ -6,3 +6,4 @@ export * from './nats-server.js';
 export * from './prometheus-text.js';
 export * from './tcp-proxy.js';
 export * from './otlp-receiver.js';
+export * from './consumer-progress.js';

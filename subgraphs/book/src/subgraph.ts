@@ -1,6 +1,6 @@
 import { defineSubgraph } from '@bookshop/subgraph-kit';
 import { createBookDatabase } from './database.js';
-import { bookHandlers } from './events.js';
+import { bookConsumption } from './events.js';
 import { createResolvers } from './resolvers.js';
 
 /** The catalogue and its stock; a cancelled order's copies come back through events. */
@@ -10,6 +10,6 @@ export const book = defineSubgraph({
   openDatabase: createBookDatabase,
   start: ({ database, startEvents }) => ({
     resolvers: createResolvers(database),
-    background: startEvents({ outbox: database.outboxEvent, handlers: (writer) => bookHandlers(database, writer) }),
+    background: startEvents({ outbox: database.outboxEvent, consumes: bookConsumption }),
   }),
 });

@@ -1,6 +1,6 @@
 import { defineSubgraph } from '@bookshop/subgraph-kit';
 import { createDeliveryDatabase } from './database.js';
-import { deliveryHandlers } from './events.js';
+import { deliveryConsumption } from './events.js';
 import { createResolvers } from './resolvers.js';
 
 /** The delivery subgraph: a shipment per placed order, completed by a courier. */
@@ -9,7 +9,7 @@ export const delivery = defineSubgraph({
   schema: new URL('../src/schema.graphql', import.meta.url),
   openDatabase: createDeliveryDatabase,
   start: ({ database, startEvents }) => {
-    const events = startEvents({ outbox: database.outboxEvent, handlers: (writer) => deliveryHandlers(database, writer) });
+    const events = startEvents({ outbox: database.outboxEvent, consumes: deliveryConsumption });
     return { resolvers: createResolvers(database, events), background: events };
   },
 });

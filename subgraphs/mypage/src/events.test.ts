@@ -15,12 +15,14 @@ import {
   type EventBus,
   type EventDefinition,
   type EventEnvelope,
-  type EventHandler,
+  type EventHandling,
+  inTransactions,
 } from '@bookshop/events';
 import { createSqliteTestDatabase, eventually, TEST_NATS_URL, type TestDatabase } from '@bookshop/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openMyPageDatabase, type MyPageDatabase } from './database.js';
-import { myPageHandlers } from './events.js';
+import type { VisibleEntry } from './entry-queries.js';
+import { myPageConsumption } from './events.js';
 
 let database: TestDatabase;
 let db: MyPageDatabase;
@@ -39,22 +41,26 @@ afterAll(async () => {
   await database.drop();
 });
 
+/** My page's consumption as the service runs it (batches in transactions), for `consumer`. */
+const projection = (consumer: string, projected: (entry: VisibleEntry) => void = () => {}): EventHandling =>
+  inTransactions({ database: db, consumer, consumption: myPageConsumption(projected) });
+
 const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) => eventually(async () => condition(), Boolean, timeoutMs);
 
 it('an event redelivered after its effect committed but before its ack (a crash) changes the entry once', async () => {
   const consumer = `mypage-crash-${randomUUID().slice(0, 6)}`;
   const deliveries = new Map<string, number>();
   // The real projection, followed by a "crash" before the ack on each event's first delivery.
-  const handlers: EventHandler[] = myPageHandlers(db, consumer, () => {}).map((handler) => ({
-    event: handler.event,
-    handle: async (event) => {
-      await handler.handle(event);
-      const seen = (deliveries.get(event.id) ?? 0) + 1;
-      deliveries.set(event.id, seen);
-      if (seen === 1) throw new Error('crashed before the ack');
+  const real = projection(consumer);
+  const handling: EventHandling = {
+    ...real,
+    handle: async (batch) => {
+      await real.handle(batch);
+      const first = batch.filter((event) => deliveries.set(event.id, (deliveries.get(event.id) ?? 0) + 1).get(event.id) === 1);
+      if (first.length) throw new Error('crashed before the ack');
     },
-  }));
-  const running = await startConsumer({ bus, durable: consumer, handlers });
+  };
+  const running = await startConsumer({ bus, durable: consumer, handling });
 
   const orderId = randomUUID();
   const meta = { orderId, correlationId: 'crash-test' };
@@ -102,15 +108,16 @@ it('a DeliveryStarted redelivered after DeliveryCompleted (its first attempt hit
   let completedApplied = false;
   // The real projection; DeliveryStarted's attempts fail before their effect (as SQLITE_BUSY would)
   // until DeliveryCompleted has been applied, so the consumer's own redelivery brings it in last.
-  const handlers: EventHandler[] = myPageHandlers(db, consumer, (entry) => pushed.push(entry as never)).map((handler) => ({
-    event: handler.event,
-    handle: async (event) => {
-      if (event.id === started.id && !completedApplied) throw new Error('SQLITE_BUSY: database is locked');
-      await handler.handle(event);
-      if (event.id === completed.id) completedApplied = true;
+  const real = projection(consumer, (entry) => pushed.push(entry));
+  const handling: EventHandling = {
+    ...real,
+    handle: async (batch) => {
+      if (batch.some((event) => event.id === started.id) && !completedApplied) throw new Error('SQLITE_BUSY: database is locked');
+      await real.handle(batch);
+      if (batch.some((event) => event.id === completed.id)) completedApplied = true;
     },
-  }));
-  const running = await startConsumer({ bus, durable: consumer, handlers });
+  };
+  const running = await startConsumer({ bus, durable: consumer, handling });
   await publish(OrderPlaced, placed);
   await publish(DeliveryStarted, started);
   await settled(consumer, await publish(DeliveryCompleted, completed));
@@ -128,11 +135,7 @@ it('a DeliveryStarted redelivered after DeliveryCompleted (its first attempt hit
 it('events that arrive before their OrderPlaced are kept, never dead-lettered, and end in the entry the natural order gives', async () => {
   const consumer = `mypage-early-${randomUUID().slice(0, 6)}`;
   const pushed: Array<{ orderId: string }> = [];
-  const running = await startConsumer({
-    bus,
-    durable: consumer,
-    handlers: myPageHandlers(db, consumer, (entry) => pushed.push(entry as never)),
-  });
+  const running = await startConsumer({ bus, durable: consumer, handling: projection(consumer, (entry) => pushed.push(entry)) });
   const delivered = randomUUID();
   const cancelled = randomUUID();
   // Delivery's and order's events overtake OrderPlaced: a delivered order and a cancelled one

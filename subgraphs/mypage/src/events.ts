@@ -1,10 +1,9 @@
-import { EVENTS, applyOnce, on, type EventDefinition, type EventEnvelope, type EventHandler } from '@bookshop/events';
+import { EVENTS, type Consumption, type EventDefinition } from '@bookshop/events';
 import { inSpan } from '@bookshop/runtime';
-import type { MyPageDatabase, MyPageEntry } from './database.js';
 import { PROJECTED_EVENT_TYPES, type ProjectedEvent } from './domain/projection.js';
 import { isVisible, type VisibleEntry } from './entry-queries.js';
 import type { Prisma } from './generated/prisma/client.js';
-import { projectEvent } from './projection-store.js';
+import { projectEvents } from './projection-store.js';
 
 /** Every event the projection knows how to apply. */
 export const PROJECTED_EVENTS: EventDefinition[] = EVENTS.filter((definition) =>
@@ -16,25 +15,24 @@ export const consumerName = (instance: string) => `mypage-${instance}`;
 
 /**
  * The projection behind the inbox: each event applied at most once, and `projected` called with
- * the entry as written, after the commit, only when the event changed an entry customers can see —
- * a redelivered event, one that teaches the entry nothing new, or one that only fills a placeholder
- * pushes nothing. The consumer handles one event at a time, so `projected` gets an order's versions
- * in the order they were written.
+ * each change as written, after the commit, only when the event changed an entry customers can
+ * see — a redelivered event, one that teaches the entry nothing new, or one that only fills a
+ * placeholder pushes nothing. Batches are applied one after the other and each batch's changes are
+ * pushed in the order they were made, so `projected` gets an order's versions in the order they
+ * were written.
  */
-export function myPageHandlers(db: MyPageDatabase, consumer: string, projected: (entry: VisibleEntry) => void): EventHandler[] {
-  const inTransaction = (work: (tx: Prisma.TransactionClient) => Promise<void>) => db.$transaction(work);
-  return PROJECTED_EVENTS.map((definition) =>
-    on(definition, async (event: EventEnvelope) => {
-      // The consumer validated the payload against this definition: the pair is a ProjectedEvent.
-      const projectedEvent = { type: definition.type, payload: event.payload } as ProjectedEvent;
-      let written = null as MyPageEntry | null;
-      const applied = await inSpan(`mypage: project ${definition.type}`, {}, () =>
-        applyOnce(inTransaction, consumer, event.id, async (tx) => {
-          written = await projectEvent(tx, projectedEvent);
-        }),
+export function myPageConsumption(projected: (entry: VisibleEntry) => void): Consumption<Prisma.TransactionClient> {
+  return {
+    events: PROJECTED_EVENTS,
+    apply: async ({ tx, events, afterCommit }) => {
+      // The consumer validated each payload against its type's definition: each is a ProjectedEvent.
+      const projectedEvents = events.map(({ type, payload }) => ({ type, payload }) as ProjectedEvent);
+      const versions = await inSpan('mypage: project events', { attributes: { 'bookshop.events': events.length } }, () =>
+        projectEvents(tx, projectedEvents),
       );
-      const visible = written;
-      if (applied && visible && isVisible(visible)) await inSpan('mypage: push to live subscribers', {}, async () => projected(visible));
-    }),
-  );
+      const visible = versions.filter(isVisible);
+      if (visible.length === 0) return;
+      afterCommit(() => void inSpan('mypage: push to live subscribers', {}, async () => visible.forEach((entry) => projected(entry))));
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import { upsertRows } from '@bookshop/runtime';
 import type { MyPageEntry } from './database.js';
 import { applyEvent, type DeliveryStatus, type Entry, type OrderStatus, type ProjectedEvent } from './domain/projection.js';
 import type { Prisma } from './generated/prisma/client.js';
@@ -39,16 +40,29 @@ function rowOf(entry: Entry) {
 }
 
 /**
- * Applies one event to its order's row, inside the caller's transaction (the one that records the
- * event in the inbox, which has taken SQLite's write lock already, so the row cannot change between
- * the read and the write). The pure projection decides; this only reads and writes.
- * Resolves with the row as written when the event changed it, or null when it changed nothing.
+ * Applies events, in the order they came, to the rows of their orders, inside the caller's
+ * transaction (the one that records the events in the inbox, which has taken SQLite's write lock
+ * already, so no row changes between the read and the write): one read of every order the events
+ * name, the pure projection for each event, one write of every row that changed. Resolves with
+ * each change as it was made — an entry changed twice comes twice, each version in turn.
  */
-export async function projectEvent(tx: Prisma.TransactionClient, event: ProjectedEvent): Promise<MyPageEntry | null> {
-  const { orderId } = event.payload;
-  const row = await tx.myPageEntry.findUnique({ where: { orderId } });
-  const { entry, changed } = applyEvent(row ? entryOf(row) : null, event);
-  if (!changed) return null;
-  const data = rowOf(entry);
-  return row ? tx.myPageEntry.update({ where: { orderId }, data }) : tx.myPageEntry.create({ data: { orderId, ...data } });
+export async function projectEvents(tx: Prisma.TransactionClient, events: ProjectedEvent[]): Promise<MyPageEntry[]> {
+  const orderIds = [...new Set(events.map((event) => event.payload.orderId))];
+  const rows = await tx.myPageEntry.findMany({ where: { orderId: { in: orderIds } } });
+  const stored = new Map(rows.map((row) => [row.orderId, row]));
+  const entries = new Map<string, Entry>(rows.map((row) => [row.orderId, entryOf(row)]));
+  const now = new Date();
+  const versions: MyPageEntry[] = [];
+  const latest = new Map<string, MyPageEntry>();
+  for (const event of events) {
+    const { orderId } = event.payload;
+    const { entry, changed } = applyEvent(entries.get(orderId) ?? null, event);
+    if (!changed) continue;
+    entries.set(orderId, entry);
+    const row: MyPageEntry = { orderId, ...rowOf(entry), createdAt: stored.get(orderId)?.createdAt ?? now, updatedAt: now };
+    versions.push(row);
+    latest.set(orderId, row);
+  }
+  await upsertRows(tx, 'MyPageEntry', 'orderId', [...latest.values()]);
+  return versions;
 }

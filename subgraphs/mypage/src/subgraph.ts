@@ -1,7 +1,7 @@
 import { defineSubgraph } from '@bookshop/subgraph-kit';
 import { z } from 'zod';
 import { openMyPageDatabase } from './database.js';
-import { consumerName, myPageHandlers } from './events.js';
+import { consumerName, myPageConsumption } from './events.js';
 import { startHeartbeat } from './heartbeat.js';
 import { LiveSubscriptions, type LiveSubscriptionOptions } from './live-subscriptions.js';
 import { LiveUpdates } from './live-updates.js';
@@ -30,7 +30,7 @@ export const mypage = defineSubgraph({
     // refuses to delete the consumer under this instance.
     const heartbeat = await startHeartbeat(database, config.settings.MYPAGE_INSTANCE);
     // Each change, once committed, goes to this instance's live subscribers.
-    const events = startEvents({ name: consumer, handlers: () => myPageHandlers(database, consumer, (entry) => live.publish(entry)) });
+    const events = startEvents({ name: consumer, consumes: () => myPageConsumption((entry) => live.publish(entry)) });
     return {
       resolvers: createResolvers(database, new LiveSubscriptions(database, live, subscriptionOptions)),
       subscriptions: true,

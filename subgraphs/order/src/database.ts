@@ -1,3 +1,4 @@
+import type { NewOutboxRow } from '@bookshop/events';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { ORDER_TRANSITIONS, type OrderTransition } from './domain/order-states.js';
 import { PrismaClient, type Prisma } from './generated/prisma/client.js';
@@ -9,6 +10,7 @@ export function createOrderDatabase(connectionString: string) {
 export type OrderDatabase = ReturnType<typeof createOrderDatabase>;
 export type OrderTransaction = Prisma.TransactionClient;
 export type { Order } from './generated/prisma/client.js';
+import type { Order } from './generated/prisma/client.js';
 
 /**
  * Takes one step of the order lifecycle (order-states.ts) as one conditional update: it applies
@@ -27,6 +29,41 @@ export async function takeStep(
     data: { ...options.data, status: to },
   });
   return count === 1;
+}
+
+/** takeStep that answers the order's customer when it took the step (one statement, RETURNING), null when it did not. */
+export async function takeStepReturning(
+  tx: OrderTransaction,
+  orderId: string,
+  transition: OrderTransition,
+): Promise<{ customerId: string } | null> {
+  const { from, to } = ORDER_TRANSITIONS[transition];
+  const [stepped] = await tx.order.updateManyAndReturn({
+    where: { id: orderId, status: from },
+    data: { status: to },
+    select: { customerId: true },
+  });
+  return stepped ?? null;
+}
+
+/**
+ * PENDING → PLACED together with its OrderPlaced outbox row, in one statement (one round trip, no
+ * transaction around it): the insert reads the update's RETURNING, so the row is written exactly
+ * when the order was still undecided — placed by nobody else, no release owed. Null when it was not.
+ */
+export async function placeWithEvent(db: OrderDatabase, orderId: string, bookId: string, event: NewOutboxRow): Promise<Order | null> {
+  const { from, to } = ORDER_TRANSITIONS.place;
+  const [placed] = await db.$queryRaw<Order[]>`
+    WITH placed AS (
+      UPDATE "Order" SET "status" = ${to}::"OrderStatus", "bookId" = ${bookId}::uuid, "updatedAt" = now()
+      WHERE "id" = ${orderId}::uuid AND "status" = ${from}::"OrderStatus" AND "rejectionCode" IS NULL
+      RETURNING *
+    ), announced AS (
+      INSERT INTO "OutboxEvent" ("id", "type", "subject", "envelope", "createdAt")
+      SELECT ${event.id}, ${event.type}, ${event.subject}, ${event.envelope}, now() FROM placed
+    )
+    SELECT * FROM placed`;
+  return placed ?? null;
 }
 
 /**

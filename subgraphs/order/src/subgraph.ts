@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { createOrderDatabase } from './database.js';
 import { createDeliveryClient } from './delivery-client.js';
 import { reconcilePendingOrders } from './domain/reconcile.js';
-import { orderHandlers } from './events.js';
+import { orderConsumption } from './events.js';
 import { startReconciler } from './reconciler.js';
 import { createResolvers } from './resolvers.js';
 import { createStockClient } from './stock-client.js';
@@ -45,7 +45,7 @@ export const order = defineSubgraph({
       token,
       timeoutMs: settings.DELIVERY_CALL_TIMEOUT_MS,
     });
-    const events = startEvents({ outbox: database.outboxEvent, handlers: (writer) => orderHandlers(database, writer) });
+    const events = startEvents({ outbox: database.outboxEvent, consumes: orderConsumption });
     const reconciler = startReconciler(
       () => reconcilePendingOrders(database, stock, events, { staleAfterMs: settings.RECONCILE_AFTER_MS }),
       settings.RECONCILE_INTERVAL_MS,

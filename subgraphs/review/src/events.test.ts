@@ -6,6 +6,7 @@ import {
   connectEventBus,
   deadLetterFilter,
   eventOf,
+  inTransactions,
   outboxWriter,
   startConsumer,
   subjectOf,
@@ -15,11 +16,11 @@ import {
   type RunningConsumer,
 } from '@bookshop/events';
 import { DomainError } from '@bookshop/runtime';
-import { createSqliteTestDatabase, eventually, TEST_NATS_URL, type TestDatabase } from '@bookshop/testing';
+import { consumerSettled, createSqliteTestDatabase, storedUnder, TEST_NATS_URL, type TestDatabase } from '@bookshop/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openReviewDatabase, type ReviewDatabase } from './database.js';
 import { writeReview } from './domain/reviews.js';
-import { reviewHandlers } from './events.js';
+import { reviewConsumption } from './events.js';
 
 let database: TestDatabase;
 let db: ReviewDatabase;
@@ -55,24 +56,18 @@ const delivered = (orderId: string) => publish(OrderDelivered, eventOf(OrderDeli
 const cancelled = (orderId: string) => publish(OrderCancelled, eventOf(OrderCancelled, { orderId, customerId: 'alice' }, meta(orderId)));
 
 /**
- * The real handlers behind a real durable consumer of the test's own, with the production retry
+ * The real consumption behind a real durable consumer of the test's own, with the production retry
  * policy (5 deliveries, then the dead letters).
  */
 async function consume() {
   const durable = `review-${randomUUID().slice(0, 6)}`;
-  consumers.push(await startConsumer({ bus, durable, handlers: reviewHandlers(db) }));
+  consumers.push(
+    await startConsumer({ bus, durable, handling: inTransactions({ database: db, consumer: durable, consumption: reviewConsumption() }) }),
+  );
   return {
     /** Waits until the consumer has acked (applied or parked) every message up to stream sequence `seq`. */
-    settled: (seq: number) =>
-      eventually(
-        async () => (await bus.jsm.consumers.info(bus.stream, durable)).ack_floor.stream_seq,
-        (floor) => floor >= seq,
-        20_000,
-      ),
-    parked: async () => {
-      const info = await bus.jsm.streams.info(bus.stream, { subjects_filter: deadLetterFilter(bus.prefix, durable) });
-      return Object.keys(info.state.subjects ?? {});
-    },
+    settled: (seq: number) => consumerSettled(bus, durable, seq),
+    parked: async () => Object.keys(await storedUnder(bus, deadLetterFilter(bus.prefix, durable))),
   };
 }
 

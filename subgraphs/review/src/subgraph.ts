@@ -1,6 +1,6 @@
 import { defineSubgraph } from '@bookshop/subgraph-kit';
 import { openReviewDatabase } from './database.js';
-import { reviewHandlers } from './events.js';
+import { reviewConsumption } from './events.js';
 import { createResolvers } from './resolvers.js';
 
 /** Reviews of delivered orders; review knows orders from their events, never by calling order. */
@@ -9,7 +9,7 @@ export const review = defineSubgraph({
   schema: new URL('../src/schema.graphql', import.meta.url),
   openDatabase: openReviewDatabase,
   start: ({ database, startEvents }) => {
-    const events = startEvents({ outbox: database.outboxEvent, handlers: () => reviewHandlers(database) });
+    const events = startEvents({ outbox: database.outboxEvent, consumes: reviewConsumption });
     return { resolvers: createResolvers(database, events), background: events };
   },
 });

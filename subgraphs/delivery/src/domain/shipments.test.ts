@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { outboxWriter } from '@bookshop/events';
+import { emitTo, outboxWriter } from '@bookshop/events';
 import { createPostgresTestDatabase, type TestDatabase } from '@bookshop/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliveryDatabase, type DeliveryDatabase } from '../database.js';
@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 const prepare = (orderId: string, customerId = 'alice') =>
-  db.$transaction((tx) => prepareShipment(tx, events, { orderId, customerId, address: '1 Ocean Way' }, meta));
+  db.$transaction((tx) => prepareShipment(tx, emitTo(tx.outboxEvent), events, { orderId, customerId, address: '1 Ocean Way' }, meta));
 const eventTypesOf = async (orderId: string) =>
   (await db.outboxEvent.findMany({ orderBy: { createdAt: 'asc' } }))
     .filter((row) => JSON.parse(row.envelope).orderId === orderId)

@@ -1,4 +1,4 @@
-import { DeliveryCancelled, DeliveryCompleted, DeliveryStarted, type EventMeta, type OutboxWriter } from '@bookshop/events';
+import { DeliveryCancelled, DeliveryCompleted, DeliveryStarted, type Emit, type EventMeta, type OutboxWriter } from '@bookshop/events';
 import { DomainError, type PageArgs } from '@bookshop/runtime';
 import type { Delivery, DeliveryDatabase, DeliveryStatus } from '../database.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -42,6 +42,7 @@ async function recordFirstShipment(
  */
 export async function prepareShipment(
   tx: Transaction,
+  emit: Emit,
   events: OutboxWriter,
   order: { orderId: string; customerId: string; address: string },
   meta: EventMeta,
@@ -51,13 +52,13 @@ export async function prepareShipment(
     await tx.delivery.updateMany({ where: { orderId: order.orderId, customerId: null }, data: { customerId: order.customerId } });
     return;
   }
-  await tx.outboxEvent.create({
-    data: events.record(
+  await emit(
+    events.record(
       DeliveryStarted,
       { deliveryId: delivery.id, orderId: delivery.orderId, address: delivery.address },
       { ...meta, orderId: delivery.orderId },
     ),
-  });
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
-import { OrderCancelled, OrderDelivered, type EventMeta, type OutboxWriter } from '@bookshop/events';
+import { OrderCancelled, OrderDelivered, emitTo, type Emit, type EventMeta, type OutboxWriter } from '@bookshop/events';
 import { DomainError, type Viewer } from '@bookshop/runtime';
-import { takeStep, type Order, type OrderDatabase, type OrderTransaction } from '../database.js';
+import { takeStepReturning, type Order, type OrderDatabase, type OrderTransaction } from '../database.js';
 import { ORDER_TRANSITIONS, decideCancel, isVisibleStatus, type OrderTransition } from './order-states.js';
 import type { Shipments } from './shipments.js';
 
@@ -46,7 +46,7 @@ export async function cancelOrder(
   if (decision === 'not-cancellable') throw notCancellable();
 
   if ((await shipments.stop({ orderId, address: order.address })) === 'DELIVERED') throw notCancellable();
-  await db.$transaction((tx: OrderTransaction) => recordCancelled(tx, events, orderId, { ...meta, orderId }));
+  await db.$transaction((tx: OrderTransaction) => recordCancelled(tx, emitTo(tx.outboxEvent), events, orderId, { ...meta, orderId }));
   events.written();
   const cancelled = await db.order.findUniqueOrThrow({ where: { id: orderId } });
   if (cancelled.status !== ORDER_TRANSITIONS.cancel.to) throw notCancellable();
@@ -59,21 +59,22 @@ export async function cancelOrder(
  */
 async function stepWithEvent(
   tx: OrderTransaction,
+  emit: Emit,
   events: OutboxWriter,
   orderId: string,
   transition: Extract<OrderTransition, 'cancel' | 'deliver'>,
   meta: EventMeta,
 ): Promise<void> {
-  if (!(await takeStep(tx, orderId, transition))) return;
-  const { customerId } = await tx.order.findUniqueOrThrow({ where: { id: orderId }, select: { customerId: true } });
+  const stepped = await takeStepReturning(tx, orderId, transition);
+  if (!stepped) return;
   const event = transition === 'cancel' ? OrderCancelled : OrderDelivered;
-  await tx.outboxEvent.create({ data: events.record(event, { orderId, customerId }, meta) });
+  await emit(events.record(event, { orderId, customerId: stepped.customerId }, meta));
 }
 
 /** Delivery stopped the shipment (answered "stopped", or announced DeliveryCancelled): PLACED → CANCELLED. */
-export const recordCancelled = (tx: OrderTransaction, events: OutboxWriter, orderId: string, meta: EventMeta) =>
-  stepWithEvent(tx, events, orderId, 'cancel', meta);
+export const recordCancelled = (tx: OrderTransaction, emit: Emit, events: OutboxWriter, orderId: string, meta: EventMeta) =>
+  stepWithEvent(tx, emit, events, orderId, 'cancel', meta);
 
 /** The courier handed the parcel over (DeliveryCompleted): PLACED → DELIVERED. */
-export const markDelivered = (tx: OrderTransaction, events: OutboxWriter, orderId: string, meta: EventMeta) =>
-  stepWithEvent(tx, events, orderId, 'deliver', meta);
+export const markDelivered = (tx: OrderTransaction, emit: Emit, events: OutboxWriter, orderId: string, meta: EventMeta) =>
+  stepWithEvent(tx, emit, events, orderId, 'deliver', meta);

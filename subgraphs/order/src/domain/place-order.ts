@@ -1,6 +1,6 @@
 import { OrderPlaced, type OutboxWriter } from '@bookshop/events';
-import { DomainError, inSpan, isDomainError, isRecordNotFound, isUniqueViolation, logger } from '@bookshop/runtime';
-import { lockCustomerOrders, takeStep, type Order, type OrderDatabase } from '../database.js';
+import { DomainError, inSpan, isDomainError, isUniqueViolation, logger } from '@bookshop/runtime';
+import { lockCustomerOrders, placeWithEvent, takeStep, type Order, type OrderDatabase } from '../database.js';
 import { refuseOverOpenOrderCap } from './open-orders.js';
 import { countPlaced, refusal } from './order-metrics.js';
 import { ORDER_TRANSITIONS, UNDECIDED } from './order-states.js';
@@ -157,21 +157,12 @@ export async function recordPlaced(
     { orderId: order.id, customerId: order.customerId, bookId, title: order.title, quantity: order.quantity, address: order.address },
     { orderId: order.id, correlationId: meta.correlationId ?? order.id, traceparent: meta.traceparent ?? null },
   );
-  const { from, to } = ORDER_TRANSITIONS.place;
-  try {
-    // One batch (one round trip): the update fails the whole batch when the order is decided.
-    const [placed] = await db.$transaction([
-      db.order.update({ where: { id: order.id, status: from, rejectionCode: null }, data: { status: to, bookId } }),
-      db.outboxEvent.create({ data: event }),
-    ]);
-    events.written();
-    countPlaced();
-    logger.info({ orderId: order.id }, 'order placed');
-    return placed;
-  } catch (error) {
-    if (isRecordNotFound(error)) return null;
-    throw error;
-  }
+  const placed = await placeWithEvent(db, order.id, bookId, event);
+  if (!placed) return null;
+  events.written();
+  countPlaced();
+  logger.info({ orderId: order.id }, 'order placed');
+  return placed;
 }
 
 /**
