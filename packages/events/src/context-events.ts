@@ -16,12 +16,12 @@ export interface OutboxWriter {
   prefix: string;
   /** The outbox row announcing a new event of `definition`, caused by `meta` (a request or an event). */
   record: <D extends EventDefinition>(definition: D, payload: Payload<D>, meta: EventMeta) => NewOutboxRow;
-  /** Call after a commit that wrote outbox rows: the relay publishes them at once. */
-  written: () => void;
+  /** Call after a commit that wrote outbox rows, with those rows when at hand: the relay publishes them at once. */
+  written: (rows?: NewOutboxRow[]) => void;
 }
 
 /** The writer of events on subjects under `prefix`; `wake` nudges the relay after a commit. */
-export function outboxWriter(prefix: string, wake: () => void = () => {}): OutboxWriter {
+export function outboxWriter(prefix: string, wake: (rows?: NewOutboxRow[]) => void = () => {}): OutboxWriter {
   return { prefix, record: (definition, payload, meta) => newOutboxRecord(prefix, definition, payload, meta), written: wake };
 }
 
@@ -52,7 +52,7 @@ export function startContextEvents(options: {
         backlog: prismaOutboxBacklog(options.outbox),
       })
     : undefined;
-  const writer = outboxWriter(options.settings.prefix, () => publishing?.wake());
+  const writer = outboxWriter(options.settings.prefix, (rows) => publishing?.wake(rows));
   const consuming = options.handling
     ? startEventConsuming({ settings: options.settings, durable: options.durable ?? options.name, handling: options.handling(writer) })
     : undefined;

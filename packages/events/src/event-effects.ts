@@ -95,7 +95,7 @@ export function inTransactions<Tx extends RawQueryExecutor>(options: {
         if (!writer) throw new Error(`consumer ${consumer} emitted events but has no outbox`);
         await (tx as unknown as OutboxTransaction).outboxEvent.createMany({ data: emitted });
       });
-      if (emitted.length) writer?.written();
+      if (emitted.length) writer?.written(emitted);
       for (const work of after) work();
     },
   };

@@ -16,8 +16,11 @@ export interface OutboxStore {
 }
 
 export interface OutboxRelay {
-  /** Publish now rather than at the next poll (call it after a commit that wrote events). */
-  wake: () => void;
+  /**
+   * Publish now rather than at the next poll (call it after a commit that wrote events). With the
+   * rows the commit wrote, the relay publishes them as they are, without reading them back.
+   */
+  wake: (committed?: OutboxRow[]) => void;
   /** Finishes the batch in hand, then stops. */
   stop: () => Promise<void>;
 }
@@ -49,6 +52,12 @@ export function startOutboxRelay(options: {
   let stopped = false;
   let pendingWake = false;
   let failures = 0;
+  // Rows handed over by the commits that wrote them. Taken only while the table holds nothing older
+  // unsent (the last read found less than a batch, and nothing failed since): otherwise the table
+  // is read, in order, and they are among what it returns. A row both handed over and read is
+  // published twice and stored once (its id is the message id).
+  const committed: OutboxRow[] = [];
+  let caughtUp = false;
 
   /** One row, in a producer span under the span that wrote the event; its traceparent rides in the message's headers. */
   async function publishRow(row: OutboxRow): Promise<unknown> {
@@ -67,8 +76,17 @@ export function startOutboxRelay(options: {
     }
   }
 
-  async function publishBatch(): Promise<number> {
+  /** The next rows to publish: those handed over, or (when there are none, or the table is behind) the table's oldest unsent. */
+  async function nextRows(): Promise<OutboxRow[]> {
+    if (caughtUp && committed.length) return committed.splice(0, batchSize);
+    committed.length = 0;
     const rows = await options.store.pending(batchSize);
+    caughtUp = rows.length < batchSize;
+    return rows;
+  }
+
+  async function publishBatch(): Promise<number> {
+    const rows = await nextRows();
     // The whole batch at once: the publishes leave in order on the one connection and JetStream
     // stores them as they arrive, so a batch costs one round trip, not one per row. The rows before
     // a failure are marked sent; from the failed one on, the batch is tried again (a row stored
@@ -91,18 +109,20 @@ export function startOutboxRelay(options: {
         failures = 0;
       } catch (error) {
         failures += 1;
+        caughtUp = false;
         if (failures === 1 || failures % 20 === 0) {
           logger.warn({ relay: options.name, err: error, failures }, 'outbox relay cannot publish; the events wait in the outbox');
         }
       }
       if (stopped) break;
       if (failures) await sleep(Math.min(100 * 2 ** failures, 5_000), sleeper);
-      else if (published < batchSize && !pendingWake) await sleep(pollMs, sleeper);
+      else if (published < batchSize && !pendingWake && committed.length === 0) await sleep(pollMs, sleeper);
     }
   })();
 
   return {
-    wake: () => {
+    wake: (rows) => {
+      if (rows && caughtUp && !failures) committed.push(...rows);
       pendingWake = true;
       if (!failures) sleeper.wake?.();
     },

@@ -1,11 +1,11 @@
 import { logger, type ReadinessCheck } from '@bookshop/runtime';
 import { reportOutboxBacklog, type ReadOutboxBacklog } from './event-metrics.js';
 import { connectEventBus, type EventBus, type EventBusSettings } from './nats.js';
-import { startOutboxRelay, type OutboxRelay, type OutboxStore } from './outbox-relay.js';
+import { startOutboxRelay, type OutboxRelay, type OutboxRow, type OutboxStore } from './outbox-relay.js';
 
 export interface EventPublishing {
-  /** Publish what was just committed to the outbox now, not at the next poll. */
-  wake: () => void;
+  /** Publish what was just committed to the outbox now, not at the next poll (the rows, when the caller has them). */
+  wake: (committed?: OutboxRow[]) => void;
   /** Reported in /readyz, never a reason to be unready: the outbox holds events meanwhile. */
   readiness: ReadinessCheck;
   stop: () => Promise<void>;
@@ -35,7 +35,7 @@ export function startEventPublishing(options: {
     (error: unknown) => logger.error({ err: error }, 'could not set up the event bus'),
   );
   return {
-    wake: () => relay?.wake(),
+    wake: (committed) => relay?.wake(committed),
     readiness: {
       name: 'nats',
       required: false,

@@ -19,5 +19,6 @@ export * from './bounds.js';
 export * from './subgraph.js';
 export * from './sqlite.js';
 export * from './sql-rows.js';
+export * from './uuid7.js';
 export * from './prisma-errors.js';
 export * from './service-credentials.js';

@@ -1,6 +1,7 @@
 import type { NewOutboxRow } from '@bookshop/events';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { ORDER_TRANSITIONS, type OrderTransition } from './domain/order-states.js';
+import { uuidv7 } from '@bookshop/runtime';
+import { OPEN_STATUSES, ORDER_TRANSITIONS, UNDECIDED, type OrderTransition } from './domain/order-states.js';
 import { PrismaClient, type Prisma } from './generated/prisma/client.js';
 
 export function createOrderDatabase(connectionString: string) {
@@ -44,6 +45,32 @@ export async function takeStepReturning(
     select: { customerId: true },
   });
   return stepped ?? null;
+}
+
+/** A new order as the saga starts it. */
+export interface NewOrder {
+  customerId: string;
+  title: string;
+  quantity: number;
+  address: string;
+  idempotencyKey: string | null;
+  correlationId: string | null;
+}
+
+/**
+ * Inserts the order PENDING unless its customer has `maxOpen` open orders already, or used its
+ * idempotency key before: one statement. Null when it did not. Run it under lockCustomerOrders, so
+ * the count it reads (a statement after the lock: a snapshot taken after it) is the one it commits against.
+ */
+export async function insertPendingWithinCap(tx: OrderTransaction, order: NewOrder, maxOpen: number): Promise<Order | null> {
+  const [created] = await tx.$queryRaw<Order[]>`
+    INSERT INTO "Order" ("id", "customerId", "title", "quantity", "address", "status", "idempotencyKey", "correlationId", "createdAt", "updatedAt")
+    SELECT ${uuidv7()}::uuid, ${order.customerId}, ${order.title}, ${order.quantity}, ${order.address}, ${UNDECIDED}::"OrderStatus",
+           ${order.idempotencyKey}, ${order.correlationId}, now(), now()
+    WHERE (SELECT count(*) FROM "Order" WHERE "customerId" = ${order.customerId} AND "status" = ANY(${[...OPEN_STATUSES]}::"OrderStatus"[])) < ${maxOpen}
+    ON CONFLICT ("customerId", "idempotencyKey") DO NOTHING
+    RETURNING *`;
+  return created ?? null;
 }
 
 /**

@@ -127,6 +127,54 @@ it('publishes a batch of rows at once, in the order they were written', async ()
   await bus.close();
 }, 60_000);
 
+it('publishes the rows a commit hands over without reading them back, and reads the table again after a failure', async () => {
+  const prefix = `${PREFIX}handed`;
+  const bus = await connectEventBus({ url: nats.url, prefix, stream: `${STREAM}HANDED`, name: 'relay-handed-test' });
+  await db.outboxEvent.updateMany({ where: { sentAt: null }, data: { sentAt: new Date() } }); // another test's rows
+  const store = prismaOutboxStore(db.outboxEvent);
+  let reads = 0;
+  const relay = startOutboxRelay({
+    bus,
+    store: { pending: async (limit) => (reads++, store.pending(limit)), markSent: store.markSent },
+    name: 'order',
+    pollMs: 60_000, // no poll during the test: every read below is one the relay chose to make
+  });
+  const commit = async () => {
+    const orderId = randomUUID();
+    const row = outboxRecord(
+      prefix,
+      OrderPlaced,
+      eventOf(
+        OrderPlaced,
+        { orderId, customerId: 'alice', bookId: randomUUID(), title: 'Dune', quantity: 1, address: 'x' },
+        { orderId, correlationId: 'c' },
+      ),
+    );
+    await db.outboxEvent.create({ data: row });
+    relay.wake([row]);
+    return row.id;
+  };
+  const subject = subjectOf(prefix, OrderPlaced);
+  const inStream = async () => (await bus.jsm.streams.info(`${STREAM}HANDED`, { subjects_filter: subject })).state.subjects?.[subject] ?? 0;
+  const unsent = () => db.outboxEvent.count({ where: { sentAt: null } });
+  await until(() => reads === 1); // the first read at start: the table holds nothing older
+
+  for (let n = 0; n < 20; n++) await commit();
+  await until(async () => (await unsent()) === 0 && (await inStream()) === 20);
+  expect(reads).toBe(1); // twenty rows published and marked, none read back
+
+  // While the broker is away the handed rows wait in the table; once it is back the relay reads it.
+  await nats.stop();
+  await Promise.all(Array.from({ length: 3 }, commit));
+  await nats.start();
+  relay.wake();
+  await until(async () => (await unsent()) === 0);
+  await until(async () => (await inStream().catch(() => 0)) === 23);
+  expect(reads).toBeGreaterThan(1);
+  await relay.stop();
+  await bus.close();
+}, 60_000);
+
 it('reports NATS in readiness while it is away, without making the service unready', async () => {
   const publishing = startEventPublishing({
     settings: { url: nats.url, prefix: PREFIX, stream: STREAM },

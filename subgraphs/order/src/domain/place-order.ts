@@ -1,6 +1,14 @@
 import { OrderPlaced, type OutboxWriter } from '@bookshop/events';
-import { DomainError, inSpan, isDomainError, isUniqueViolation, logger } from '@bookshop/runtime';
-import { lockCustomerOrders, placeWithEvent, takeStep, type Order, type OrderDatabase } from '../database.js';
+import { DomainError, inSpan, isDomainError, logger } from '@bookshop/runtime';
+import {
+  insertPendingWithinCap,
+  lockCustomerOrders,
+  placeWithEvent,
+  takeStep,
+  type NewOrder,
+  type Order,
+  type OrderDatabase,
+} from '../database.js';
 import { refuseOverOpenOrderCap } from './open-orders.js';
 import { countPlaced, refusal } from './order-metrics.js';
 import { ORDER_TRANSITIONS, UNDECIDED } from './order-states.js';
@@ -52,44 +60,35 @@ const START_TRANSACTION = { maxWait: 5_000, timeout: 10_000 };
  * its key is freed for the new attempt (even while its release is still owed). A new order past
  * the customer's cap of open orders is refused (a repeat is not: it starts nothing). All of it
  * under the customer's lock, in one transaction: racing requests of one customer decide one at a
- * time, so they never both pass the cap, nor both take one key.
+ * time, so they never both pass the cap, nor both take one key. The usual case is two statements
+ * (the lock, and the insert that checks the cap and the key itself); the rest only runs when the
+ * insert did not happen.
  */
 async function startOrder(db: OrderDatabase, request: PlaceOrderRequest, limits: OrderLimits): Promise<Order | { repeat: Order }> {
-  const { customerId, idempotencyKey } = request;
-  try {
-    return await db.$transaction(async (tx) => {
-      await lockCustomerOrders(tx, customerId);
-      if (idempotencyKey) {
-        const earlier = await tx.order.findUnique({ where: { customerId_idempotencyKey: { customerId, idempotencyKey } } });
-        if (earlier?.rejectionCode === 'SERVICE_UNAVAILABLE') {
-          await tx.order.update({ where: { id: earlier.id }, data: { idempotencyKey: null } });
-        } else if (earlier) {
-          return { repeat: earlier };
-        }
+  const { customerId, idempotencyKey = null } = request;
+  const order: NewOrder = {
+    customerId,
+    title: request.title,
+    quantity: request.quantity,
+    address: request.address,
+    idempotencyKey: idempotencyKey ?? null,
+    correlationId: request.correlationId ?? null,
+  };
+  return db.$transaction(async (tx) => {
+    await lockCustomerOrders(tx, customerId);
+    const created = await insertPendingWithinCap(tx, order, limits.maxOpenPerCustomer);
+    if (created) return created;
+    if (idempotencyKey) {
+      const earlier = await tx.order.findUnique({ where: { customerId_idempotencyKey: { customerId, idempotencyKey } } });
+      if (earlier && earlier.rejectionCode !== 'SERVICE_UNAVAILABLE') return { repeat: earlier };
+      if (earlier) {
+        await tx.order.update({ where: { id: earlier.id }, data: { idempotencyKey: null } });
+        const retried = await insertPendingWithinCap(tx, order, limits.maxOpenPerCustomer);
+        if (retried) return retried;
       }
-      await refuseOverOpenOrderCap(tx, customerId, limits.maxOpenPerCustomer);
-      return tx.order.create({
-        data: {
-          customerId,
-          title: request.title,
-          quantity: request.quantity,
-          address: request.address,
-          status: UNDECIDED,
-          idempotencyKey: idempotencyKey ?? null,
-          correlationId: request.correlationId ?? null,
-        },
-      });
-    }, START_TRANSACTION);
-  } catch (error) {
-    // Kept as a safety net: under the lock a second insert of one key should not happen.
-    if (idempotencyKey && isUniqueViolation(error)) {
-      const winner = await db.order.findUniqueOrThrow({
-        where: { customerId_idempotencyKey: { customerId, idempotencyKey } },
-      });
-      return { repeat: winner };
     }
-    throw error;
-  }
+    return refuseOverOpenOrderCap(tx, customerId, limits.maxOpenPerCustomer);
+  }, START_TRANSACTION);
 }
 
 /**
@@ -159,7 +158,7 @@ export async function recordPlaced(
   );
   const placed = await placeWithEvent(db, order.id, bookId, event);
   if (!placed) return null;
-  events.written();
+  events.written([event]);
   countPlaced();
   logger.info({ orderId: order.id }, 'order placed');
   return placed;
