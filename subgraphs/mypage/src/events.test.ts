@@ -175,3 +175,31 @@ it('events that arrive before their OrderPlaced are kept, never dead-lettered, a
   });
   expect(ours().map((entry) => entry.orderId)).toEqual([delivered, cancelled]);
 });
+
+it('a batch that changes one entry twice writes it once and pushes both versions, in order', async () => {
+  const consumer = `mypage-batch-${randomUUID().slice(0, 6)}`;
+  const orderId = randomUUID();
+  const placed = placedEvent(orderId);
+  const started = eventOf(DeliveryStarted, { deliveryId: randomUUID(), orderId, address: 'x' }, meta(orderId));
+  const completed = eventOf(DeliveryCompleted, { deliveryId: randomUUID(), orderId }, meta(orderId));
+  await publish(OrderPlaced, placed);
+  await publish(DeliveryStarted, started);
+  const last = await publish(DeliveryCompleted, completed);
+  const pushed: VisibleEntry[] = [];
+  const batches: string[][] = [];
+  const real = projection(consumer, (entry) => pushed.push(entry));
+  // Started after the events are in the stream: they wait together, and come as one batch.
+  const handling: EventHandling = { ...real, handle: (batch) => (batches.push(batch.map((event) => event.id)), real.handle(batch)) };
+  const running = await startConsumer({ bus, durable: consumer, handling });
+  await settled(consumer, last);
+  await running.stop();
+
+  expect(batches.some((batch) => [placed.id, started.id, completed.id].every((id) => batch.includes(id)))).toBe(true);
+  const mine = pushed.filter((entry) => entry.orderId === orderId);
+  expect(mine.map((entry) => [entry.version, entry.deliveryStatus])).toEqual([
+    [1, null],
+    [2, 'PREPARING'],
+    [3, 'DELIVERED'],
+  ]);
+  expect(await db.myPageEntry.findUniqueOrThrow({ where: { orderId } })).toMatchObject({ version: 3, deliveryStatus: 'DELIVERED' });
+});
