@@ -29,3 +29,15 @@ it('reads each operation limit from its ROUTER_MAX_* variable, with the defaults
   ).toEqual({ maxDepth: 8, maxAliases: 0, maxRootFields: 3, maxCost: 1000, maxTokens: 500, maxDocumentBytes: 4096 });
   expect(() => routerConfig({ ...env, ROUTER_MAX_DEPTH: '0' })).toThrow(/ROUTER_MAX_DEPTH/);
 });
+
+it('reads the bounds of its connections to a subgraph (at most 4), with the defaults otherwise', () => {
+  expect(routerConfig(env).upstreamSockets).toEqual({ socketsPerSubgraph: 4, subscriptionsPerSocket: 5_000 });
+  expect(
+    routerConfig({ ...env, ROUTER_UPSTREAM_SOCKETS_PER_SUBGRAPH: '1', ROUTER_UPSTREAM_SUBSCRIPTIONS_PER_SOCKET: '200' }).upstreamSockets,
+  ).toEqual({ socketsPerSubgraph: 1, subscriptionsPerSocket: 200 });
+  expect(() => routerConfig({ ...env, ROUTER_UPSTREAM_SOCKETS_PER_SUBGRAPH: '5' })).toThrow(/ROUTER_UPSTREAM_SOCKETS_PER_SUBGRAPH/);
+  // Past a subgraph's own bound for one relaying socket (10,000) the subgraph would refuse the rest.
+  expect(() => routerConfig({ ...env, ROUTER_UPSTREAM_SUBSCRIPTIONS_PER_SOCKET: '10001' })).toThrow(
+    /ROUTER_UPSTREAM_SUBSCRIPTIONS_PER_SOCKET/,
+  );
+});

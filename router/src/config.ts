@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.js';
 import type { PersistedOperationsMode } from './persisted-operations.js';
 import { subgraphUrlOverrides } from './subgraphs.js';
+import type { UpstreamSocketLimits } from './upstream-sockets.js';
 
 export interface RouterConfig extends ServiceConfig {
   subgraphUrls: Partial<Record<ContextName, string>>;
@@ -22,6 +23,12 @@ export interface RouterConfig extends ServiceConfig {
   /** Live sockets one caller (a token's subject) may hold, and subscriptions across them. */
   maxSocketsPerCaller: number;
   maxSubscriptionsPerCaller: number;
+  /**
+   * The graphql-ws connections to a subgraph that carry every caller's live feeds (spread evenly):
+   * at most this many (1–4), each with at most this many subscriptions — within the subgraphs' own
+   * bound for a relaying socket (10,000).
+   */
+  upstreamSockets: UpstreamSocketLimits;
   /** A subgraph that does not answer within this long answers SERVICE_UNAVAILABLE (queries and subscription events). */
   subgraphTimeoutMs: number;
   /** How big an operation a client may send (ROUTER_MAX_*). */
@@ -43,6 +50,8 @@ export function routerConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig
       ROUTER_TRUST_FORWARDED_FOR: z.enum(['true', 'false']).default('false'),
       ROUTER_MAX_SOCKETS_PER_CALLER: z.coerce.number().int().min(1).default(8),
       ROUTER_MAX_SUBSCRIPTIONS_PER_CALLER: z.coerce.number().int().min(1).default(100),
+      ROUTER_UPSTREAM_SOCKETS_PER_SUBGRAPH: z.coerce.number().int().min(1).max(4).default(4),
+      ROUTER_UPSTREAM_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).max(10_000).default(5_000),
       ROUTER_MAX_DEPTH: limit(DEFAULT_OPERATION_LIMITS.maxDepth),
       ROUTER_MAX_ALIASES: z.coerce.number().int().min(0).default(DEFAULT_OPERATION_LIMITS.maxAliases),
       ROUTER_MAX_ROOT_FIELDS: limit(DEFAULT_OPERATION_LIMITS.maxRootFields),
@@ -64,6 +73,10 @@ export function routerConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig
     trustForwardedFor: own.ROUTER_TRUST_FORWARDED_FOR === 'true',
     maxSocketsPerCaller: own.ROUTER_MAX_SOCKETS_PER_CALLER,
     maxSubscriptionsPerCaller: own.ROUTER_MAX_SUBSCRIPTIONS_PER_CALLER,
+    upstreamSockets: {
+      socketsPerSubgraph: own.ROUTER_UPSTREAM_SOCKETS_PER_SUBGRAPH,
+      subscriptionsPerSocket: own.ROUTER_UPSTREAM_SUBSCRIPTIONS_PER_SOCKET,
+    },
     subgraphTimeoutMs: own.ROUTER_SUBGRAPH_TIMEOUT_MS,
     operationLimits: {
       maxDepth: own.ROUTER_MAX_DEPTH,

@@ -18,7 +18,7 @@ export async function startRouter(config: RouterConfig, supergraphSdl = loadSupe
   const fetcher = createSubgraphFetcher({ timeoutMs: config.subgraphTimeoutMs });
   const upstream = { urlOverrides: config.subgraphUrls, fetcher, credential: serviceCredential(config.signingKey) };
   const gateway = createGateway(supergraphSdl, upstream);
-  const subscriptions = createSubscriptionExecutor(supergraphSdl, upstream);
+  const { sockets, ...subscriptions } = createSubscriptionExecutor(supergraphSdl, upstream, config.upstreamSockets);
   // Operation limits and persisted operations, before anything is planned, over HTTP and WebSocket.
   const { edge, plugin: edgePlugin } = routerEdge({
     limits: config.operationLimits,
@@ -45,9 +45,17 @@ export async function startRouter(config: RouterConfig, supergraphSdl = loadSupe
       maxSubscriptionsPerCaller: config.maxSubscriptionsPerCaller,
     },
     edge,
-    // Upstream feeds open and subscribers on them: both zero once every subscriber has left.
-    healthInfo: () => ({ subscriptionFeeds: subscriptions.feeds.size, subscribers: subscriptions.feeds.listeners }),
-    onStop: () => fetcher.close(),
+    // Upstream feeds open and subscribers on them (both zero once every subscriber has left), and
+    // the connections to subgraphs that carry the feeds (a few per subgraph, however many feeds).
+    healthInfo: () => ({
+      subscriptionFeeds: subscriptions.feeds.size,
+      subscribers: subscriptions.feeds.listeners,
+      upstreamSockets: sockets.open,
+    }),
+    onStop: async () => {
+      await sockets.close();
+      await fetcher.close();
+    },
     plugins: [
       // The router sets no cache policy: computing one per field is work nobody reads (subgraph
       // responses' Cache-Control is not parsed either: see subgraphDataSource).

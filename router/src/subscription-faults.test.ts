@@ -12,7 +12,7 @@ import {
   startSubgraph,
   type RunningService,
 } from '@bookshop/runtime';
-import { TEST_CREDENTIALS, TEST_JWT_SECRET } from '@bookshop/testing';
+import { TEST_CREDENTIALS, TEST_JWT_SECRET, eventually } from '@bookshop/testing';
 import { buildSchema, parse } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -44,10 +44,14 @@ function entriesSubgraph() {
   const current = new Map<string, number>();
   const listeners = new Set<(entry: Entry) => void>();
   const counts = { active: 0, opened: 0 };
+  // The next subscription opened falls behind once it has sent the current entries (my page's SubscriberTooSlow).
+  const faults = { tooSlowOnce: false };
   const stream = (): AsyncIterableIterator<{ entries: Entry }> => {
     counts.active += 1;
     counts.opened += 1;
     const queue: Entry[] = [...current].map(([orderId, version]) => ({ orderId, version }));
+    const tooSlow = faults.tooSlowOnce;
+    faults.tooSlowOnce = false;
     let open = true;
     let wake: (() => void) | undefined;
     const listener = (entry: Entry) => {
@@ -64,6 +68,10 @@ function entriesSubgraph() {
     };
     const iterator: AsyncIterableIterator<{ entries: Entry }> = {
       next: async () => {
+        if (tooSlow && open && queue.length === 0) {
+          close();
+          throw new SubscriberTooSlow();
+        }
         while (open && queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
         return open ? { done: false, value: { entries: queue.shift()! } } : { done: true, value: undefined };
       },
@@ -91,6 +99,9 @@ function entriesSubgraph() {
   return {
     typeDefs,
     counts,
+    faults,
+    /** Its /readyz figures: the router's sockets on it among them. */
+    info: async () => ((await (await fetch(service!.url.replace('/graphql', '/readyz'))).json()) as { info: Record<string, number> }).info,
     publish: (orderId: string, version: number) => {
       current.set(orderId, version);
       for (const listener of listeners) listener({ orderId, version });
@@ -141,6 +152,7 @@ const entries = entriesSubgraph();
 let frozen: Awaited<ReturnType<typeof frozenSubgraph>>;
 let entriesPort: number;
 let router: RunningService;
+let supergraphSdl: string;
 const clients: Client[] = [];
 
 beforeAll(async () => {
@@ -151,14 +163,8 @@ beforeAll(async () => {
     { name: 'orders', url: frozen.url, typeDefs: frozen.typeDefs },
   ]);
   if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join('\n'));
-  const config = routerConfig({
-    ...credentialEnv(TEST_CREDENTIALS, 'router'),
-    JWT_MAX_AGE_SECONDS: String(40 * 86_400),
-    ROUTER_PORT: '0',
-    ROUTER_SUBGRAPH_TIMEOUT_MS: String(TIMEOUT_MS),
-    SHUTDOWN_GRACE_MS: '500',
-  });
-  router = await startRouter(config, composed.supergraphSdl);
+  supergraphSdl = composed.supergraphSdl;
+  router = await startRouter(routerConfigWith(), supergraphSdl);
   entries.publish('a', 1);
   entries.publish('b', 1);
 });
@@ -174,13 +180,24 @@ afterEach(async () => {
   await until(() => entries.counts.active === 0);
 });
 
-const customerToken = (expiresIn = '1h') => signToken({ subject: 'alice', role: 'customer' }, secret, { expiresIn });
+function routerConfigWith(env: NodeJS.ProcessEnv = {}) {
+  return routerConfig({
+    ...credentialEnv(TEST_CREDENTIALS, 'router'),
+    JWT_MAX_AGE_SECONDS: String(40 * 86_400),
+    ROUTER_PORT: '0',
+    ROUTER_SUBGRAPH_TIMEOUT_MS: String(TIMEOUT_MS),
+    SHUTDOWN_GRACE_MS: '500',
+    ...env,
+  });
+}
+
+const customerToken = (expiresIn = '1h', subject = 'alice') => signToken({ subject, role: 'customer' }, secret, { expiresIn });
 const wsUrl = () => router.url.replace('http', 'ws');
 
-function socketOf(token: string) {
+function socketOf(token: string, url = wsUrl()) {
   const closes: number[] = [];
   const client = createClient({
-    url: wsUrl(),
+    url,
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     lazy: false,
@@ -375,5 +392,71 @@ describe('the socket rules of the runtime', () => {
     } finally {
       await service.stop();
     }
+  });
+});
+
+describe("the router's connections to a subgraph", () => {
+  const readyInfo = async (url: string) =>
+    ((await (await fetch(url.replace('/graphql', '/readyz'))).json()) as { info: Record<string, number> }).info;
+
+  it('carry many callers each, spread over at most the allowed number, refuse past their bound, and close once idle', async () => {
+    // At most 2 connections of 5 subscriptions each: 12 callers need more.
+    const small = await startRouter(
+      routerConfigWith({ ROUTER_UPSTREAM_SOCKETS_PER_SUBGRAPH: '2', ROUTER_UPSTREAM_SUBSCRIPTIONS_PER_SOCKET: '5' }),
+      supergraphSdl,
+    );
+    try {
+      const watches = await Promise.all(
+        Array.from({ length: 12 }, async (_, i) =>
+          socketOf(await customerToken('1h', `caller-${i}`), small.url.replace('http', 'ws')).subscribe(ENTRIES),
+        ),
+      );
+      const refused = () => watches.filter((watch) => watch.completed);
+      await until(() => watches.filter((watch) => watch.results.length >= 2).length === 10 && refused().length === 2);
+      expect(
+        refused().map((watch) => watch.results.flatMap((result) => result.errors ?? []).map((error) => error.extensions?.code)),
+      ).toEqual([['SERVICE_UNAVAILABLE'], ['SERVICE_UNAVAILABLE']]);
+      expect(entries.counts.active).toBe(10); // each caller's own feed: ten subscriptions on the subgraph
+      expect((await readyInfo(small.url)).upstreamSockets).toBe(2);
+      // The subgraph counts the router's sockets too (this file's other router may still hold an idle one for 2 s).
+      await eventually(
+        async () => (await entries.info()).relaySockets,
+        (open) => open === 2,
+        5_000,
+      );
+
+      await Promise.all(clients.splice(0).map(async (client) => client.dispose())); // dispose answers void or a promise
+      await until(() => entries.counts.active === 0);
+      // Idle: each closes 2 s after its last subscription left.
+      await eventually(
+        async () => (await readyInfo(small.url)).upstreamSockets,
+        (open) => open === 0,
+        6_000,
+      );
+      await eventually(
+        async () => (await entries.info()).relaySockets,
+        (open) => open === 0,
+        6_000,
+      );
+    } finally {
+      await small.stop();
+    }
+  });
+
+  it('a subscription the subgraph ends for falling behind is opened again at once, and its subscriber notices nothing', async () => {
+    const opened = entries.counts.opened;
+    entries.faults.tooSlowOnce = true;
+    const watch = socketOf(await customerToken()).subscribe(ENTRIES);
+    // The current entries, then the subgraph gives up on it; the router subscribes again, whose
+    // first events (the same entries) the feed has forwarded already.
+    await until(() => entries.counts.opened === opened + 2 && entries.counts.active === 1);
+    entries.publish('d', 1);
+    await until(() => watch.results.some((result) => result.data?.entries.orderId === 'd'));
+    // Every current entry once (the second subscription's copies were dropped), then the change.
+    const seen = watch.results.map((result) => result.data?.entries as Entry);
+    expect(seen.at(-1)).toEqual({ orderId: 'd', version: 1 });
+    expect(new Set(seen.map((entry) => entry.orderId)).size).toBe(seen.length);
+    expect(watch.results.flatMap((result) => result.errors ?? [])).toEqual([]);
+    expect(watch.completed).toBe(false);
   });
 });

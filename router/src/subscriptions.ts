@@ -1,12 +1,13 @@
 import { Supergraph, operationFromDocument } from '@apollo/federation-internals';
 import { buildOperationContext, executeQueryPlan, type ServiceMap } from '@apollo/gateway';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
-import { logger, type ServiceContext } from '@bookshop/runtime';
+import { logger, relayedIdentity, type ServiceContext } from '@bookshop/runtime';
 import { GraphQLError, print, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { versionedPrimary, type VersionedPrimary } from './feed-identity.js';
 import { subgraphDataSource, type PropagatingDataSource, type SubgraphUpstream } from './gateway.js';
 import { SharedFeeds, type FeedItem, type FeedSource, type IsNew } from './shared-feeds.js';
 import { openUpstream, type UpstreamEvent } from './upstream.js';
+import { UpstreamSockets, type UpstreamSocketLimits } from './upstream-sockets.js';
 
 interface PlannedSubscription {
   primary: FetchNode;
@@ -22,13 +23,14 @@ const asGraphQLError = (error: unknown): GraphQLError =>
 
 /**
  * Federated subscriptions, which @apollo/gateway does not execute: the router plans the operation
- * with the gateway's query planner, opens the primary field on the subgraph that owns it over
- * graphql-ws (carrying the caller's token and correlation id), and resolves the rest of every
- * event through the plan's entity fetches — so one subscription can select fields of every subgraph.
- * An entity fetch that fails costs its event the fields it would have brought (and a coded error,
- * as in a query), never the subscription.
+ * with the gateway's query planner, opens the primary field on the subgraph that owns it over one
+ * of its few graphql-ws connections to that subgraph (the subscribe message carrying the caller's
+ * token and correlation id), and resolves the rest of every event through the plan's entity
+ * fetches — so one subscription can select fields of every subgraph. An entity fetch that fails
+ * costs its event the fields it would have brought (and a coded error, as in a query), never the
+ * subscription.
  */
-export function createSubscriptionExecutor(supergraphSdl: string, upstreamOf: SubgraphUpstream) {
+export function createSubscriptionExecutor(supergraphSdl: string, upstreamOf: SubgraphUpstream, socketLimits: UpstreamSocketLimits) {
   const supergraph = Supergraph.build(supergraphSdl);
   const apiSchema = supergraph.apiSchema();
   const schema: GraphQLSchema = apiSchema.toGraphQLJSSchema();
@@ -41,6 +43,8 @@ export function createSubscriptionExecutor(supergraphSdl: string, upstreamOf: Su
       .map((subgraph) => [subgraph.name, subgraphDataSource(subgraph, upstreamOf)]),
   );
   const feeds = new SharedFeeds();
+  // Connections to the subgraphs, authenticated as the router: shared by every caller's feeds.
+  const sockets = new UpstreamSockets(upstreamOf.credential, socketLimits);
 
   // Plans by operation text: subscribers of one screen send the same few operations.
   const plans = new Map<string, PlannedSubscription | undefined>();
@@ -92,12 +96,10 @@ export function createSubscriptionExecutor(supergraphSdl: string, upstreamOf: Su
     );
     const plan: QueryPlan = { kind: 'QueryPlan', node: rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary };
     const subscription = openUpstream({
+      sockets,
       url: dataSources[primary.serviceName]!.url!.replace(/^http/, 'ws'),
       serviceName: primary.serviceName,
-      connectionParams: {
-        ...(context.request.authorization ? { authorization: context.request.authorization } : {}),
-        'x-correlation-id': context.request.correlationId,
-      },
+      identity: relayedIdentity(context.request),
       query: upstream.operation,
       variables: primaryVariables,
     });
@@ -134,6 +136,6 @@ export function createSubscriptionExecutor(supergraphSdl: string, upstreamOf: Su
     }
   }
 
-  // `feeds` too: the router reports how many are open (/readyz), so a leak shows from outside.
-  return { schema, subscribe, feeds };
+  // `feeds` and `sockets` too: the router reports how many are open (/readyz), so a leak shows from outside.
+  return { schema, subscribe, feeds, sockets };
 }

@@ -1,13 +1,15 @@
-import { logger } from '@bookshop/runtime';
+import { asksToResubscribe, logger } from '@bookshop/runtime';
 import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { UpstreamSockets } from './upstream-sockets.js';
 
 export interface UpstreamOptions {
+  /** The router's connections to its subgraphs: the subscription goes on one of them. */
+  sockets: UpstreamSockets;
   /** The subgraph's ws:// URL. */
   url: string;
   serviceName: string;
-  connectionParams: Record<string, unknown>;
+  /** Who the subscription is for (their token and correlation id): the subscribe message's extensions. */
+  identity: Record<string, unknown>;
   query: string;
   variables: Record<string, unknown>;
   /** Events waiting to be resolved before the router gives up on them and subscribes again. */
@@ -31,6 +33,12 @@ const unavailable = (serviceName: string): GraphQLFormattedError => ({
   extensions: { code: 'SERVICE_UNAVAILABLE', serviceName, retryAfterSeconds: 5 },
 });
 
+/** Every connection the router may open to the subgraph carries as many subscriptions as it may. */
+const atCapacity = (serviceName: string): GraphQLFormattedError => ({
+  message: `The shop carries as many live updates from ${serviceName} as it can right now; subscribe again in a moment.`,
+  extensions: { code: 'SERVICE_UNAVAILABLE', serviceName, retryAfterSeconds: 5 },
+});
+
 /** graphql-ws ends a subscription with the subgraph's GraphQL errors, or with a socket's close/error event. */
 const errorsOf = (error: unknown, serviceName: string): GraphQLFormattedError[] =>
   Array.isArray(error) && error.every((e) => typeof (e as { message?: unknown } | null)?.message === 'string')
@@ -38,23 +46,17 @@ const errorsOf = (error: unknown, serviceName: string): GraphQLFormattedError[] 
     : [unavailable(serviceName)];
 
 /**
- * Opens the primary field on the subgraph that owns it over graphql-ws, with the caller's token. A
- * lost connection (a restart, a deploy) is re-established and the subscription re-subscribed; the
- * subgraph sends the current state first, so nothing is missed (the feed drops versions it has
- * already forwarded). Events wait in a bounded queue while the router resolves earlier ones: past
- * `maxQueued` (a subgraph the plan calls is slow) they are dropped and the subscription is opened
- * again, whose first events are the current state — later than anything dropped.
+ * Opens the primary field on the subgraph that owns it, for the caller `identity` names, on one of
+ * the router's shared connections to it (UpstreamSockets). A lost connection (a restart, a deploy)
+ * is re-established and the subscription re-subscribed; the subgraph sends the current state
+ * first, so nothing is missed (the feed drops versions it has already forwarded). Events wait in a
+ * bounded queue while the router resolves earlier ones: past `maxQueued` (a subgraph the plan
+ * calls is slow) they are dropped and the subscription is opened again, whose first events are
+ * the current state — later than anything dropped. The subgraph may ask for the same (it ended the
+ * subscription because it fell behind there: asksToResubscribe).
  */
 export function openUpstream(options: UpstreamOptions): Upstream {
   const maxQueued = options.maxQueued ?? 256;
-  const client = createClient({
-    url: options.url,
-    webSocketImpl: WebSocket,
-    retryAttempts: 60,
-    retryWait: async (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** retries, 2_000))),
-    shouldRetry: (event) => ![4401, 4403].includes((event as { code?: number }).code ?? 0),
-    connectionParams: options.connectionParams,
-  });
   const queue: UpstreamEvent[] = [];
   let finished = false;
   let stopped = false;
@@ -66,44 +68,48 @@ export function openUpstream(options: UpstreamOptions): Upstream {
     const own = ++generation; // callbacks of a subscription replaced by a newer one are ignored
     const current = () => own === generation && !stopped;
     const previous = unsubscribe;
-    unsubscribe = client.subscribe(
-      { query: options.query, variables: options.variables },
-      {
-        next: (event) => {
-          if (!current()) return;
-          queue.push(event);
-          if (queue.length > maxQueued) {
-            logger.warn(
-              { serviceName: options.serviceName, dropped: queue.length },
-              'a live feed fell behind its subgraph: subscribing again from the current state',
-            );
-            queue.length = 0;
-            subscribe();
-          }
-          wake?.();
-        },
-        error: (error) => {
-          if (!current()) return;
-          queue.push({ errors: errorsOf(error, options.serviceName) });
-          finished = true;
-          wake?.();
-        },
-        complete: () => {
-          if (!current()) return;
-          finished = true;
-          wake?.();
-        },
+    const payload = { query: options.query, variables: options.variables, extensions: options.identity };
+    const opened = options.sockets.subscribe(options.url, payload, {
+      next: (event) => {
+        if (!current()) return;
+        queue.push(event);
+        if (queue.length > maxQueued) {
+          logger.warn(
+            { serviceName: options.serviceName, dropped: queue.length },
+            'a live feed fell behind its subgraph: subscribing again from the current state',
+          );
+          queue.length = 0;
+          subscribe();
+        }
+        wake?.();
       },
-    );
+      error: (error) => {
+        if (!current()) return;
+        const errors = errorsOf(error, options.serviceName);
+        if (asksToResubscribe(errors)) return subscribe();
+        queue.push({ errors });
+        finished = true;
+        wake?.();
+      },
+      complete: () => {
+        if (!current()) return;
+        finished = true;
+        wake?.();
+      },
+    });
+    unsubscribe = opened ?? (() => {});
+    if (!opened) {
+      queue.push({ errors: [atCapacity(options.serviceName)] });
+      finished = true;
+      wake?.();
+    }
     previous(); // after the new one holds the socket, so the socket stays open
   };
 
   const stop = () => {
     if (stopped) return;
     stopped = true;
-    unsubscribe();
-    // dispose() waits for (and rejects with) a reconnect in progress: nobody waits for it.
-    Promise.resolve(client.dispose()).catch(() => {});
+    unsubscribe(); // the connection stays for the other subscriptions on it
     wake?.();
   };
 

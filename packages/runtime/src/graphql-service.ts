@@ -160,7 +160,11 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
   startProcessMetrics(options.name);
   const shedder = options.shedding ? new LoadShedder(options.shedding) : undefined;
   // What the service holds (operations, sockets) beside its own figures: a leak shows from outside.
-  const health = new Health([...(options.readiness ?? [])], options.liveness, () => ({ ...options.healthInfo?.(), ...shedder?.counts() }));
+  const health = new Health([...(options.readiness ?? [])], options.liveness, () => ({
+    ...options.healthInfo?.(),
+    ...shedder?.counts(),
+    ...subscriptions?.counts(),
+  }));
   const httpServer = createServer();
   const connections = trackConnections(httpServer);
   const apollo = new ApolloServer<ServiceContext>({
@@ -255,7 +259,12 @@ export async function startGraphQLService(options: GraphQLServiceOptions): Promi
   const subscriptions = options.subscriptions
     ? attachSubscriptions(
         httpServer,
-        { ...options.subscriptions, ...(options.edge ? { edge: options.edge } : {}) },
+        {
+          ...options.subscriptions,
+          ...(options.edge ? { edge: options.edge } : {}),
+          // A relaying service (the router) proves itself on a socket with the same credential as over HTTP.
+          ...(options.serviceTrust ? { serviceTrust: options.serviceTrust } : {}),
+        },
         options.jwtSecret,
         shedder,
       )

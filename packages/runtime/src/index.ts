@@ -22,3 +22,5 @@ export * from './sql-rows.js';
 export * from './uuid7.js';
 export * from './prisma-errors.js';
 export * from './service-credentials.js';
+// What the router puts on a relayed subscribe message, and how it reads the subgraph's answer.
+export { asksToResubscribe, relayedIdentity } from './subscriptions-relay.js';

@@ -7,6 +7,7 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken, verifyToken, type UserTokenKeys, type Viewer } from './auth.js';
@@ -18,15 +19,36 @@ import { METRICS } from './metric-catalogue.js';
 import { counter, gauge } from './metrics.js';
 import { checkOperation } from './operation-checks.js';
 import { correlationIdFrom, type RequestMeta } from './request-context.js';
+import type { ServiceTrust } from './service-credentials.js';
+import { atTime } from './subscriptions-clock.js';
+import {
+  callerOnAnOwnSocket,
+  namesACaller,
+  onlySubscriptionsRelayed,
+  relayedCallerOf,
+  relayedTooSlow,
+  relayingServiceOf,
+  untilExpiry,
+} from './subscriptions-relay.js';
 
 type Subscribe = (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | AsyncIterable<ExecutionResult> | ExecutionResult>;
 
 export interface SubscriptionOptions {
   schema: GraphQLSchema;
-  /** Subscriptions one socket may hold at once. */
+  /** Subscriptions one caller's own socket may hold at once. Default 20. */
   maxPerConnection?: number;
-  /** Bytes queued for a socket that does not read before it is closed (1013, try again later). */
+  /**
+   * Subscriptions one relaying service's socket (the router's, see subscriptions-relay.ts) may
+   * carry at once, for all its callers: each still counts against its own caller's share. Default
+   * 10,000 (the router puts at most ROUTER_UPSTREAM_SUBSCRIPTIONS_PER_SOCKET, 5,000, on one).
+   */
+  maxPerRelayConnection?: number;
+  /** Bytes queued for a socket that does not read before it is closed (1013, try again later). Default 4 MiB. */
   maxBufferedBytes?: number;
+  /** The same for a relaying service's socket, which carries thousands of callers' results. Default 64 MiB. */
+  maxRelayBufferedBytes?: number;
+  /** The services whose credentials this one accepts: a relaying service's socket proves itself with one. */
+  serviceTrust?: ServiceTrust;
   /**
    * Executes a subscription itself (the router). `schema` then only describes the API (it has no
    * resolvers), so queries and mutations sent on the socket are refused with BAD_REQUEST: they
@@ -44,12 +66,15 @@ export interface SubscriptionOptions {
   /** Sockets open at once. Default 10,000. */
   maxSockets?: number;
   /**
-   * Sockets one caller (a token's subject) may hold. Default 8 on the public edge (`edge` set) and
-   * 256 on a subgraph: a subgraph's one client is the router, which opens a socket per live feed
-   * with the customer's token, so there the bound must cover the edge's subscriptions per caller.
+   * Sockets one caller (a token's subject, or a relaying service) may hold. Default 8 on the public
+   * edge (`edge` set) and 256 on a subgraph, whose sockets are the routers' (a few each, counted as
+   * the router) and, outside a cluster's network rules, tools and tests.
    */
   maxSocketsPerCaller?: number;
-  /** Subscriptions one caller may hold across all its sockets. Default 100 on the edge, 256 on a subgraph. */
+  /**
+   * Subscriptions one caller may hold across all its sockets, relayed ones included (counted
+   * against the caller the subscription names, not the router). Default 100 on the edge, 256 on a subgraph.
+   */
   maxSubscriptionsPerCaller?: number;
   /** Sockets open that have not yet authenticated, overall. Default 1,000. */
   maxUnauthenticatedSockets?: number;
@@ -114,28 +139,15 @@ function cutAfter(socket: WebSocket, ms: number, spare: () => boolean = () => fa
 
 /**
  * graphql-ws on the HTTP server's /graphql. The caller's token comes in `connection_init`
- * (`{ "authorization": "Bearer …" }`); a socket without a valid one is closed with 4403.
+ * (`{ "authorization": "Bearer …" }`); a socket without a valid one is closed with 4403. The
+ * router's sockets bring its service credential instead, and each subscription its caller's
+ * token (subscriptions-relay.ts).
  */
 const toWire = (error: GraphQLError): GraphQLFormattedError =>
   // An error that is not a GraphQLError (a raw one a library let through) is formatted too, never thrown on.
   error instanceof GraphQLError
     ? formatError(error.toJSON(), error)
     : formatError({ message: String((error as { message?: unknown })?.message ?? error) }, error);
-
-/** setTimeout's longest wait (2^31−1 ms, 24.8 days): a longer one fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Calls `fire` at `at` (epoch ms), however far away: a wait longer than a timer can hold is re-armed. */
-function atTime(at: number, fire: () => void): { cancel: () => void } {
-  let timer: NodeJS.Timeout;
-  const arm = () => {
-    const left = at - Date.now();
-    timer = left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(fire, Math.max(0, left));
-    timer.unref();
-  };
-  arm();
-  return { cancel: () => clearTimeout(timer) };
-}
 
 /**
  * A subscription whose ending fails (a stream's cleanup that rejects) is logged and counted as
@@ -182,10 +194,10 @@ function guarded(subscribe: Subscribe): Subscribe {
   };
 }
 
-const tooManySubscriptions = (message: string): GraphQLError[] => {
-  const refusal = new DomainError('TOO_MANY_SUBSCRIPTIONS', message);
-  return [new GraphQLError(refusal.message, { originalError: refusal })];
-};
+/** A refusal as graphql-ws sends it: formatted by toWire, which reads the DomainError's code. */
+const asGraphQLError = (refusal: DomainError): GraphQLError => new GraphQLError(refusal.message, { originalError: refusal });
+
+const tooManySubscriptions = (message: string): GraphQLError[] => [asGraphQLError(new DomainError('TOO_MANY_SUBSCRIPTIONS', message))];
 
 const onlySubscriptions = (): ExecutionResult => ({
   errors: [
@@ -220,11 +232,18 @@ export function attachSubscriptions(
   // maxPayload: ws reads a frame's length first and closes with 1009 past it, before buffering any of it.
   const webSocketServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: options.maxPayloadBytes ?? 64 * 1024 });
   const seats = new WeakMap<WebSocket, SocketSeat>();
+  // A socket's caller (its connection_init token), or for a relaying service's socket the service.
   const identities = new WeakMap<object, SocketExtra>();
+  const relays = new WeakMap<object, string>();
+  let relaySockets = 0;
+  // Each relayed subscription's context, with the end of its caller's token (see onOperation).
+  const relayedExpiries = new WeakMap<object, Date>();
   // Per socket, its subscriptions, each with what it holds of its caller's share.
   const active = new WeakMap<WebSocket, Map<string, Release>>();
   const maxPerConnection = options.maxPerConnection ?? 20;
+  const maxPerRelayConnection = options.maxPerRelayConnection ?? 10_000;
   const maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
+  const maxRelayBufferedBytes = options.maxRelayBufferedBytes ?? 64 * 1024 * 1024;
   const socketOf = (context: { extra: unknown }) => (context.extra as { socket?: WebSocket }).socket;
   const subscriptionsOf = (context: { extra: unknown }) => {
     const socket = socketOf(context)!; // graphql-ws/use/ws always hands it over
@@ -265,6 +284,39 @@ export function attachSubscriptions(
     cutAfter(socket, initWaitMs + CLOSE_GRACE_MS, () => seat.authenticated);
   });
 
+  /**
+   * A subscription a relaying service sends for one of its callers: it runs as that caller (the
+   * token in its extensions, verified as a socket's is) and counts against that caller's share;
+   * a refusal ends it alone, never the socket, which carries other callers' subscriptions.
+   */
+  const subscribeRelayed = async (
+    context: { extra: unknown },
+    id: string,
+    payload: SubscribePayload,
+    service: string,
+  ): Promise<ExecutionArgs | GraphQLError[]> => {
+    const caller = await relayedCallerOf(payload.extensions, jwtSecret);
+    if (Array.isArray(caller)) return caller;
+    // From here on nothing waits: the socket cannot close between this check and the bookkeeping.
+    const socket = socketOf(context);
+    if (!socket || socket.readyState !== socket.OPEN)
+      return [asGraphQLError(new DomainError('SERVICE_UNAVAILABLE', 'The connection closed.'))];
+    const ids = subscriptionsOf(context);
+    if (ids.size >= maxPerRelayConnection)
+      return tooManySubscriptions(`At most ${maxPerRelayConnection} relayed subscriptions per connection.`);
+    const checked = checkOperation(checks, payload);
+    if (Array.isArray(checked)) return checked;
+    const refused = onlySubscriptionsRelayed(checked);
+    if (refused) return refused;
+    const slot = callerSubscriptions.take(caller.viewer.subject);
+    if (typeof slot === 'string')
+      return tooManySubscriptions('You hold as many subscriptions as allowed across your connections: complete one first.');
+    ids.set(id, activeSubscription(slot));
+    const contextValue = { viewer: caller.viewer, caller: service, request: caller.request };
+    relayedExpiries.set(contextValue, caller.expiresAt);
+    return { ...checked, contextValue };
+  };
+
   const cleanup = useServer(
     {
       schema: options.schema,
@@ -278,16 +330,28 @@ export function attachSubscriptions(
         const params = (context.connectionParams ?? {}) as Record<string, unknown>;
         const authorization = typeof params.authorization === 'string' ? params.authorization : undefined;
         const correlation = typeof params['x-correlation-id'] === 'string' ? params['x-correlation-id'] : undefined;
+        // From its address's share to its caller's: the address bound holds only sockets still unknown.
+        // Callers and services are counted apart, so no token's subject can take the router's share.
+        const seated = (caller: string) => {
+          if (seat.authenticate(caller)) return true;
+          socketsShed.inc({ reason: 'caller-sockets' });
+          socket.close(TOO_MANY_CONNECTIONS.code, TOO_MANY_CONNECTIONS.reason); // graphql-ws's 4403 then finds it closing
+          return false;
+        };
         try {
+          // A relaying service's socket: authenticated as the service; its callers come per subscription.
+          const service = await relayingServiceOf(params, options.serviceTrust);
+          if (service) {
+            if (!seated(`service:${service}`)) return false;
+            relays.set(context, service);
+            relaySockets += 1;
+            socket.once('close', () => (relaySockets -= 1));
+            return true;
+          }
           const token = bearerToken(authorization);
           if (!token) return false;
           const { subject, role, expiresAt } = await verifyToken(token, jwtSecret);
-          // From its address's share to its caller's: the address bound holds only sockets still unknown.
-          if (!seat.authenticate(subject)) {
-            socketsShed.inc({ reason: 'caller-sockets' });
-            socket.close(TOO_MANY_CONNECTIONS.code, TOO_MANY_CONNECTIONS.reason); // graphql-ws's 4403 then finds it closing
-            return false;
-          }
+          if (!seated(`user:${subject}`)) return false;
           // The token's end is the socket's end: 4401, and the client must come back with a new one.
           const expiry = atTime(expiresAt.getTime(), () => socket.close(4401, 'Token expired'));
           socket.once('close', expiry.cancel);
@@ -300,7 +364,10 @@ export function attachSubscriptions(
           return false;
         }
       },
-      onSubscribe: (context, id, payload) => {
+      onSubscribe: async (context, id, payload) => {
+        const service = relays.get(context);
+        if (service) return subscribeRelayed(context, id, payload, service);
+        if (namesACaller(payload.extensions)) return callerOnAnOwnSocket();
         const ids = subscriptionsOf(context);
         if (ids.size >= maxPerConnection) return tooManySubscriptions(`At most ${maxPerConnection} subscriptions per connection.`);
         const slot = callerSubscriptions.take(identities.get(context)?.viewer.subject ?? '');
@@ -315,11 +382,20 @@ export function attachSubscriptions(
         ids.set(id, activeSubscription(slot));
         return checked;
       },
+      // A relayed subscription ends when its caller's token does, as a caller's own socket closes then.
+      onOperation: (_context, _id, _payload, args, result) => {
+        const expiresAt = relayedExpiries.get(args.contextValue as object);
+        return expiresAt && typeof result === 'object' && result !== null && Symbol.asyncIterator in result
+          ? untilExpiry(result, expiresAt)
+          : undefined;
+      },
       onComplete: (context, id) => endSubscription(context, id),
       // The same error formatting as HTTP: codes for refusals, nothing internal for the rest.
       onError: (context, id, _payload, errors) => {
         endSubscription(context, id);
         if (errors.some((error) => error.originalError instanceof SubscriberTooSlow)) {
+          // A relaying service's socket carries other callers: only this subscription ends.
+          if (relays.has(context)) return [toWire(asGraphQLError(relayedTooSlow()))];
           socketOf(context)?.close(TOO_SLOW.code, TOO_SLOW.reason); // nothing more is sent on a closing socket
           return [{ message: TOO_SLOW.reason }];
         }
@@ -328,7 +404,8 @@ export function attachSubscriptions(
       onNext: (context, _id, _payload, _args, result) => {
         // A client that does not read must not make us hold its events without bound.
         const socket = socketOf(context);
-        if (socket && socket.bufferedAmount > maxBufferedBytes) socket.close(TOO_SLOW.code, TOO_SLOW.reason);
+        const bound = relays.has(context) ? maxRelayBufferedBytes : maxBufferedBytes;
+        if (socket && socket.bufferedAmount > bound) socket.close(TOO_SLOW.code, TOO_SLOW.reason);
         return 'errors' in result && result.errors ? { ...result, errors: (result.errors as GraphQLError[]).map(toWire) } : result;
       },
       context: (context) => {
@@ -358,8 +435,8 @@ export function attachSubscriptions(
   });
   webSocketServer.on('error', (error) => logger.error({ err: error }, 'WebSocket server error'));
   return {
-    /** For /readyz: sockets open, not yet authenticated, and callers holding any. */
-    counts: () => ledger.counts(),
+    /** For /readyz: sockets open, not yet authenticated, callers holding any, and relaying services' sockets. */
+    counts: () => ({ ...ledger.counts(), relaySockets }),
     /**
      * Tells every subscriber to go away (1001) so it reconnects elsewhere, and resolves once every
      * socket has closed. A client that does not answer the close (ws would wait 30 s for it) is
