@@ -45,9 +45,12 @@ export function startOutboxRelay(options: {
   name: string;
   pollMs?: number;
   batchSize?: number;
+  /** How long published rows may wait to be marked sent, so that one statement marks many. */
+  markEveryMs?: number;
 }): OutboxRelay {
   const pollMs = options.pollMs ?? 500;
   const batchSize = options.batchSize ?? 100;
+  const markEveryMs = options.markEveryMs ?? 100;
   const sleeper: { wake?: () => void } = {};
   let stopped = false;
   let pendingWake = false;
@@ -58,6 +61,19 @@ export function startOutboxRelay(options: {
   // published twice and stored once (its id is the message id).
   const committed: OutboxRow[] = [];
   let caughtUp = false;
+  // Published, not yet marked sent. Marked together — every `markEveryMs`, at a batch's worth, and
+  // before the table is read (which must not return them again) — so under load one statement
+  // marks many rows. A crash before the mark publishes them again: stored once (the message id).
+  const unmarked: string[] = [];
+  let markedAt = 0;
+
+  async function markPublished(): Promise<void> {
+    if (unmarked.length === 0) return;
+    const ids = unmarked.slice();
+    await options.store.markSent(ids);
+    unmarked.splice(0, ids.length);
+    markedAt = Date.now();
+  }
 
   /** One row, in a producer span under the span that wrote the event; its traceparent rides in the message's headers. */
   async function publishRow(row: OutboxRow): Promise<unknown> {
@@ -80,6 +96,7 @@ export function startOutboxRelay(options: {
   async function nextRows(): Promise<OutboxRow[]> {
     if (caughtUp && committed.length) return committed.splice(0, batchSize);
     committed.length = 0;
+    await markPublished();
     const rows = await options.store.pending(batchSize);
     caughtUp = rows.length < batchSize;
     return rows;
@@ -89,13 +106,13 @@ export function startOutboxRelay(options: {
     const rows = await nextRows();
     // The whole batch at once: the publishes leave in order on the one connection and JetStream
     // stores them as they arrive, so a batch costs one round trip, not one per row. The rows before
-    // a failure are marked sent; from the failed one on, the batch is tried again (a row stored
+    // a failure count as published; from the failed one on, the batch is tried again (a row stored
     // already is stored once: its id is the message id).
     const outcomes = await Promise.allSettled(rows.map(publishRow));
     const failed = outcomes.findIndex((outcome) => outcome.status === 'rejected');
-    const sent = (failed === -1 ? rows : rows.slice(0, failed)).map((row) => row.id);
-    if (sent.length) await options.store.markSent(sent);
+    unmarked.push(...(failed === -1 ? rows : rows.slice(0, failed)).map((row) => row.id));
     if (failed !== -1) throw (outcomes[failed] as PromiseRejectedResult).reason;
+    if (unmarked.length >= batchSize || Date.now() - markedAt >= markEveryMs) await markPublished();
     return rows.length;
   }
 
@@ -116,8 +133,22 @@ export function startOutboxRelay(options: {
       }
       if (stopped) break;
       if (failures) await sleep(Math.min(100 * 2 ** failures, 5_000), sleeper);
-      else if (published < batchSize && !pendingWake && committed.length === 0) await sleep(pollMs, sleeper);
+      else if (published < batchSize) {
+        const idle = () => !pendingWake && committed.length === 0;
+        if (idle() && unmarked.length) {
+          await sleep(markEveryMs, sleeper);
+          // Nothing came meanwhile: mark what waits (a failure leaves the rows for the next time).
+          if (idle()) await markPublished().catch(() => undefined);
+        }
+        if (idle()) await sleep(pollMs, sleeper);
+      }
     }
+    await markPublished().catch((error: unknown) =>
+      logger.warn(
+        { relay: options.name, err: error },
+        'could not mark published events at stop; they will be published again, and stored once',
+      ),
+    );
   })();
 
   return {

@@ -59,18 +59,18 @@ export interface NewOrder {
 
 /**
  * Inserts the order PENDING unless its customer has `maxOpen` open orders already, or used its
- * idempotency key before: one statement. Null when it did not. Run it under lockCustomerOrders, so
- * the count it reads (a statement after the lock: a snapshot taken after it) is the one it commits against.
+ * idempotency key before: one statement, answering the inserted row (none when it did not). Run it
+ * in a transaction after lockCustomerOrders, so the count it reads (a statement after the lock: a
+ * snapshot taken after it) is the one it commits against.
  */
-export async function insertPendingWithinCap(tx: OrderTransaction, order: NewOrder, maxOpen: number): Promise<Order | null> {
-  const [created] = await tx.$queryRaw<Order[]>`
+export function insertPendingWithinCap(db: OrderDatabase | OrderTransaction, order: NewOrder, maxOpen: number) {
+  return db.$queryRaw<Order[]>`
     INSERT INTO "Order" ("id", "customerId", "title", "quantity", "address", "status", "idempotencyKey", "correlationId", "createdAt", "updatedAt")
     SELECT ${uuidv7()}::uuid, ${order.customerId}, ${order.title}, ${order.quantity}, ${order.address}, ${UNDECIDED}::"OrderStatus",
            ${order.idempotencyKey}, ${order.correlationId}, now(), now()
     WHERE (SELECT count(*) FROM "Order" WHERE "customerId" = ${order.customerId} AND "status" = ANY(${[...OPEN_STATUSES]}::"OrderStatus"[])) < ${maxOpen}
     ON CONFLICT ("customerId", "idempotencyKey") DO NOTHING
     RETURNING *`;
-  return created ?? null;
 }
 
 /**
@@ -104,6 +104,6 @@ const CUSTOMER_LOCK_CLASS = 4_002;
  * (how many are open, may one more start) are taken one at a time, so two racing requests cannot
  * both see room for one more. Customers hashing alike only wait for each other.
  */
-export async function lockCustomerOrders(tx: OrderTransaction, customerId: string): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CUSTOMER_LOCK_CLASS}::int, hashtext(${customerId}))`;
+export function lockCustomerOrders(db: OrderDatabase | OrderTransaction, customerId: string) {
+  return db.$executeRaw`SELECT pg_advisory_xact_lock(${CUSTOMER_LOCK_CLASS}::int, hashtext(${customerId}))`;
 }

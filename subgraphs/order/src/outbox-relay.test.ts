@@ -133,9 +133,10 @@ it('publishes the rows a commit hands over without reading them back, and reads 
   await db.outboxEvent.updateMany({ where: { sentAt: null }, data: { sentAt: new Date() } }); // another test's rows
   const store = prismaOutboxStore(db.outboxEvent);
   let reads = 0;
+  let marks = 0;
   const relay = startOutboxRelay({
     bus,
-    store: { pending: async (limit) => (reads++, store.pending(limit)), markSent: store.markSent },
+    store: { pending: async (limit) => (reads++, store.pending(limit)), markSent: async (ids) => (marks++, store.markSent(ids)) },
     name: 'order',
     pollMs: 60_000, // no poll during the test: every read below is one the relay chose to make
   });
@@ -162,6 +163,7 @@ it('publishes the rows a commit hands over without reading them back, and reads 
   for (let n = 0; n < 20; n++) await commit();
   await until(async () => (await unsent()) === 0 && (await inStream()) === 20);
   expect(reads).toBe(1); // twenty rows published and marked, none read back
+  expect(marks).toBeLessThan(10); // rows published within 100 ms of each other are marked together
 
   // While the broker is away the handed rows wait in the table; once it is back the relay reads it.
   await nats.stop();

@@ -74,16 +74,21 @@ async function startOrder(db: OrderDatabase, request: PlaceOrderRequest, limits:
     idempotencyKey: idempotencyKey ?? null,
     correlationId: request.correlationId ?? null,
   };
+  // The usual case: the lock and the insert, sent as one batch (Prisma's cheapest transaction).
+  const [, inserted] = await db.$transaction([
+    lockCustomerOrders(db, customerId),
+    insertPendingWithinCap(db, order, limits.maxOpenPerCustomer),
+  ]);
+  if (inserted[0]) return inserted[0];
+  // Not inserted: a repeat of a key, a key to free, or the cap — decided under the lock again.
   return db.$transaction(async (tx) => {
     await lockCustomerOrders(tx, customerId);
-    const created = await insertPendingWithinCap(tx, order, limits.maxOpenPerCustomer);
-    if (created) return created;
     if (idempotencyKey) {
       const earlier = await tx.order.findUnique({ where: { customerId_idempotencyKey: { customerId, idempotencyKey } } });
       if (earlier && earlier.rejectionCode !== 'SERVICE_UNAVAILABLE') return { repeat: earlier };
       if (earlier) {
         await tx.order.update({ where: { id: earlier.id }, data: { idempotencyKey: null } });
-        const retried = await insertPendingWithinCap(tx, order, limits.maxOpenPerCustomer);
+        const [retried] = await insertPendingWithinCap(tx, order, limits.maxOpenPerCustomer);
         if (retried) return retried;
       }
     }
