@@ -1,9 +1,8 @@
 import { registerBook, placeOrder } from '@bookshop/e2e/orders';
 import { graphql, tokenFor } from '@bookshop/testing';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
-import type { BenchContext } from '../context.js';
-import { routerPid } from '../context.js';
+import type { Client } from 'graphql-ws';
+import { routerPid, type BenchContext } from '../context.js';
+import { liveClient } from '../live-client.js';
 import { rssMb } from '../proc.js';
 
 /** graphql-ws allows 20 subscriptions per connection here: subscribers share sockets 20 by 20. */
@@ -37,12 +36,7 @@ export async function fanOut(context: BenchContext, subscribers: number): Promis
   const started = performance.now();
   await Promise.all(
     Array.from({ length: Math.ceil(subscribers / PER_SOCKET) }, (_, socket) => {
-      const client = createClient({
-        url: shop.url.replace('http', 'ws'),
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${token}` },
-        retryAttempts: 0,
-      });
+      const client = liveClient(shop, token, { retryAttempts: 0 });
       clients.push(client);
       const count = Math.min(PER_SOCKET, subscribers - socket * PER_SOCKET);
       return Promise.all(

@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connectEventBus } from '@bookshop/events';
 import { dropDatabase, ensureDatabase } from '@bookshop/prisma';
 import { TEST_NATS_URL, TEST_POSTGRES_URL } from '@bookshop/testing';
@@ -11,18 +10,16 @@ import { freePortBlock, processesCarrying } from '@bookshop/tools';
 import type { BenchContext } from '../context.js';
 import { rssMb } from '../proc.js';
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-
 export interface StartFigures {
   /** `pnpm start` (everything built already) until the router's /readyz answers 200. */
   readyMs: number;
 }
 
 /**
- * A first `pnpm start` as a user types it: empty databases of its own (every migration to apply,
- * PostgreSQL and SQLite alike) on the machine's PostgreSQL and NATS.
+ * A first `pnpm start` as a user types it, in the checkout at `root`: empty databases of its own
+ * (every migration to apply, PostgreSQL and SQLite alike) on the machine's PostgreSQL and NATS.
  */
-export async function startToReady(): Promise<StartFigures> {
+export async function startToReady(root: string): Promise<StartFigures> {
   const routerPort = await freePortBlock();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bookshop-bench-start-'));
   const names = (['book', 'order', 'delivery'] as const).map((context) => `bench_start_${context}_${routerPort}`);
@@ -45,7 +42,7 @@ export async function startToReady(): Promise<StartFigures> {
   };
   delete env.NODE_ENV;
   const started = performance.now();
-  const shop = spawn('pnpm', ['start'], { cwd: repoRoot, env, detached: true, stdio: 'ignore' });
+  const shop = spawn('pnpm', ['start'], { cwd: root, env, detached: true, stdio: 'ignore' });
   const exited = new Promise((resolve) => shop.once('exit', resolve));
   try {
     for (;;) {

@@ -1,7 +1,7 @@
 import { registerBook } from '@bookshop/e2e/orders';
 import { tokenFor } from '@bookshop/testing';
-import type { BenchContext } from '../context.js';
 import type { TestShop } from '@bookshop/e2e/shop';
+import type { BenchContext } from '../context.js';
 import { closedLoop, medianRun, summarize, type LoadResult } from '../load.js';
 import { cpuMs, rssMb } from '../proc.js';
 
@@ -16,6 +16,8 @@ export interface OrderFigures {
   firstError?: string;
   /** CPU (ms) each process spent per placed order, and its resident memory under the load (MB). */
   cpuPerOrderMs: Record<string, number>;
+  /** The six processes' CPU per placed order together (PostgreSQL's and NATS's not included). */
+  cpuPerOrderTotalMs: number;
   rssUnderLoadMb: Record<string, number>;
 }
 
@@ -59,6 +61,7 @@ export async function orders(context: BenchContext): Promise<OrderFigures> {
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
     ...(runs.find((r) => r.firstError) ? { firstError: runs.find((r) => r.firstError)!.firstError! } : {}),
     cpuPerOrderMs,
+    cpuPerOrderTotalMs: Object.values(cpuPerOrderMs).reduce((sum, ms) => sum + ms, 0),
     rssUnderLoadMb,
   };
 }

@@ -1,10 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerBook } from '@bookshop/e2e/orders';
 import { routerCredentialHeaders } from '@bookshop/testing';
-import { loadSupergraph } from '@bookshop/router';
 import { freePort, spawnManaged, type ManagedProcess } from '@bookshop/tools';
 import type { BenchContext } from '../context.js';
 import { closedLoop, medianRun, summarize } from '../load.js';
@@ -29,9 +28,9 @@ export interface TargetFigures {
 
 const gatewaysDir = fileURLToPath(new URL('../gateways/', import.meta.url));
 
-/** The committed supergraph, pointed at this shop's subgraphs, written into `dir`. */
+/** The checkout's committed supergraph, pointed at this shop's subgraphs, written into `dir`. */
 function supergraphFor(context: BenchContext, dir: string): string {
-  let sdl = loadSupergraph();
+  let sdl = readFileSync(path.join(context.root, 'router', 'supergraph.graphql'), 'utf8');
   for (const [name, url] of Object.entries(context.shop.urls)) {
     sdl = sdl.replace(new RegExp(`(@join__graph\\(name: "${name}", url: )"[^"]+"`), `$1"${url}"`);
   }
