@@ -1,6 +1,6 @@
 import { createSecretKey } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { keyIdOf, requireRole, signToken, verifyToken } from './auth.js';
 
 const secret = 'a-secret-of-sixteen-or-more';
@@ -74,6 +74,21 @@ describe('bearer tokens', () => {
     expect(await verifyToken(before, overlap)).toMatchObject({ subject: 'alice' });
     expect(await verifyToken(after, overlap)).toMatchObject({ subject: 'bob' });
     await expect(verifyToken(before, { secrets: [next] })).rejects.toMatchObject(refused);
+  });
+});
+
+describe('remembered tokens', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('a token verified once is refused once it expires, though it was remembered', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const start = Date.now();
+    const token = await signToken({ subject: 'alice', role: 'customer' }, secret, { expiresIn: '60s' });
+    expect(await verifyToken(token, secret)).toMatchObject({ subject: 'alice' });
+    vi.setSystemTime(start + 59_000);
+    expect(await verifyToken(token, secret)).toMatchObject({ subject: 'alice' });
+    vi.setSystemTime(start + 70_000); // past its expiry and the 5 s allowed for clock skew
+    await expect(verifyToken(token, secret)).rejects.toMatchObject(refused);
   });
 });
 

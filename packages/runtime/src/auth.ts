@@ -61,6 +61,19 @@ export interface UserTokenKeys {
   maxAgeSeconds?: number;
 }
 
+interface RememberedToken {
+  verified: VerifiedToken;
+  validUntilMs: number;
+}
+
+/**
+ * Tokens verified already, per set of accepted secrets, until they stop being valid: the router and
+ * every subgraph verify the caller's token on every hop, and a client sends the same one for hours.
+ * A rotation changes the set, so a token of a secret no longer accepted is verified (and refused) again.
+ */
+const remembered = new Map<string, Map<string, RememberedToken>>();
+const MAX_REMEMBERED_TOKENS = 10_000;
+
 /**
  * Verifies a bearer token; any flaw is an UNAUTHENTICATED refusal: another algorithm (`none`
  * included), an unknown key id, another issuer or audience, expired, or older than the maximum age
@@ -68,6 +81,19 @@ export interface UserTokenKeys {
  */
 export async function verifyToken(token: string, keys: string | UserTokenKeys): Promise<VerifiedToken> {
   const { secrets, maxAgeSeconds = DEFAULT_TOKEN_MAX_AGE_SECONDS } = typeof keys === 'string' ? { secrets: [keys] } : keys;
+  const setKey = `${maxAgeSeconds}:${secrets.map(keyIdOf).join(',')}`;
+  let tokens = remembered.get(setKey);
+  if (!tokens) remembered.set(setKey, (tokens = new Map()));
+  const known = tokens.get(token);
+  if (known && Date.now() < known.validUntilMs) return known.verified;
+  const fresh = await verifySignedToken(token, secrets, maxAgeSeconds);
+  if (tokens.size >= MAX_REMEMBERED_TOKENS) tokens.delete(tokens.keys().next().value!);
+  tokens.set(token, fresh);
+  return fresh.verified;
+}
+
+/** Verifies the signature and claims of a token (verifyToken remembers the answer). */
+async function verifySignedToken(token: string, secrets: readonly string[], maxAgeSeconds: number): Promise<RememberedToken> {
   try {
     const { kid } = decodeProtectedHeader(token);
     const secret = secrets.find((candidate) => keyIdOf(candidate) === kid);
@@ -90,7 +116,9 @@ export async function verifyToken(token: string, keys: string | UserTokenKeys): 
     if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role) || !payload.sub) {
       throw new DomainError('UNAUTHENTICATED', 'The token names no known role.');
     }
-    return { subject: payload.sub, role: role as Role, expiresAt: new Date((payload.exp ?? 0) * 1000) };
+    const verified = { subject: payload.sub, role: role as Role, expiresAt: new Date(payload.exp! * 1000) };
+    // Valid as long as both its expiry and the maximum age allow (no clock tolerance: a remembered token ends early, not late).
+    return { verified, validUntilMs: Math.min(payload.exp!, payload.iat! + maxAgeSeconds + CLOCK_SKEW_SECONDS) * 1000 };
   } catch (error) {
     if (error instanceof DomainError) throw error;
     const message =
