@@ -30,6 +30,14 @@ describe('reading the Prometheus text format', () => {
     expect(() => sampleValue(families, 'requests_total')).toThrow(/2 samples/);
   });
 
+  it('reads NaN and ±Inf in any case, as Prometheus does (prom-client writes `Nan` for an empty mean)', () => {
+    const families = parsePrometheusText('# HELP x X.\n# TYPE x gauge\nx{a="1"} Nan\nx{a="2"} NaN\nx{a="3"} +infinity\n');
+    expect(sampleValue(families, 'x', { a: '1' })).toBeNaN();
+    expect(sampleValue(families, 'x', { a: '2' })).toBeNaN();
+    expect(sampleValue(families, 'x', { a: '3' })).toBe(Infinity);
+    expect(() => parsePrometheusText('# HELP x X.\n# TYPE x gauge\nx nana\n')).toThrow(/not a number/);
+  });
+
   it.each([
     ['a sample without # TYPE', '# HELP x X.\nx 1\n', /no # TYPE/],
     ['a family without # HELP', '# TYPE x gauge\nx 1\n', /no # HELP/],

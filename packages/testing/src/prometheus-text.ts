@@ -23,8 +23,9 @@ export interface MetricFamily {
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TYPES: ReadonlySet<string> = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
-// Go's ParseFloat, as Prometheus reads a value: a decimal or an exponent, or ±Inf, NaN.
-const FLOAT = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|Inf|inf)$|^NaN$/;
+// Go's ParseFloat, as Prometheus reads a value: a decimal or an exponent, or ±Inf(inity) and NaN in
+// any case (prom-client writes `Nan` for the mean of an empty event-loop histogram).
+const FLOAT = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|inf(?:inity)?|nan)$/i;
 const TIMESTAMP = /^-?\d+$/;
 
 class ExpositionError extends Error {
@@ -35,7 +36,7 @@ class ExpositionError extends Error {
 
 const parseFloatValue = (text: string): number | undefined => {
   if (!FLOAT.test(text)) return undefined;
-  if (/^[+-]?inf$/i.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
+  if (/^[+-]?inf(?:inity)?$/i.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
   return Number(text);
 };
 
