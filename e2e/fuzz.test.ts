@@ -446,10 +446,12 @@ const FORBIDDEN_MULTI_LINE = /[^\P{Cc}\n\t]|[\p{Cf}\p{Cs}]/u;
 const EDGE_WHITESPACE = /^\p{White_Space}+|\p{White_Space}+$/gu;
 const stored = (value: string, multiLine = false) =>
   (multiLine ? value.replace(/\r\n?/g, '\n') : value).normalize('NFC').replace(EDGE_WHITESPACE, '');
+// A bound counts characters (code points), as the shop and PostgreSQL do: '🙂' is one, not two.
+const characters = (text: string) => [...text].length;
 const isText = (value: unknown, max: number, multiLine = false) => {
   if (typeof value !== 'string') return false;
   const text = stored(value, multiLine);
-  return text.length >= 1 && text.length <= max && !(multiLine ? FORBIDDEN_MULTI_LINE : FORBIDDEN_SINGLE_LINE).test(text);
+  return characters(text) >= 1 && characters(text) <= max && !(multiLine ? FORBIDDEN_MULTI_LINE : FORBIDDEN_SINGLE_LINE).test(text);
 };
 const isInt = (value: unknown, min: number, max: number) => Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
 const isObject = (value: unknown): value is Args => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -534,7 +536,7 @@ const MUTATIONS: MutationSpec[] = [
       const keyValid =
         key === undefined ||
         key === null ||
-        (typeof key === 'string' && key.length >= 1 && key.length <= 200 && !FORBIDDEN_SINGLE_LINE.test(key));
+        (typeof key === 'string' && characters(key) >= 1 && characters(key) <= 200 && !FORBIDDEN_SINGLE_LINE.test(key));
       if (!keyValid || !isText(input.title, 200) || !isInt(input.quantity, 1, 1_000) || !isText(input.address, 500)) return 'refused';
       const book = bookWithTitle(input.title);
       // No such book (BOOK_NOT_FOUND), or not enough copies (OUT_OF_STOCK).

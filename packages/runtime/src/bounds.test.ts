@@ -122,6 +122,14 @@ describe('text bounds', () => {
     expect(codeOf(() => parseInput(bounds.title, `${'a'.repeat(200)}  `))).toBe('ACCEPTED');
     expect(codeOf(() => parseInput(bounds.title, 'a'.repeat(201)))).toBe('INVALID_INPUT');
   });
+
+  it('count characters as code points, as PostgreSQL does, not UTF-16 units', () => {
+    // '🙂' is two UTF-16 units in JavaScript and one character in a text column.
+    expect(codeOf(() => parseInput(bounds.publisher, '🙂'.repeat(200)))).toBe('ACCEPTED');
+    expect(codeOf(() => parseInput(bounds.publisher, '🙂'.repeat(201)))).toBe('INVALID_INPUT');
+    expect(codeOf(() => parseInput(bounds.idempotencyKey, '🙂'.repeat(200)))).toBe('ACCEPTED');
+    expect(codeOf(() => parseInput(bounds.idempotencyKey, '🙂'.repeat(201)))).toBe('INVALID_INPUT');
+  });
 });
 
 describe('idempotency key bounds', () => {
