@@ -139,4 +139,40 @@ describe('events on JetStream', () => {
     expect(parked[0]!.error).toMatch(/failed 3 times: always broken/);
     expect(JSON.parse(parked[0]!.body).id).toBe(event.id);
   });
+
+  it('applies an event after a quiet spell at once, and gathers a flow of events into few batches (the linger)', async () => {
+    const batches: Array<{ ids: string[]; at: number }> = [];
+    const consumer = await startConsumer({
+      bus,
+      durable: `linger-${randomUUID().slice(0, 8)}`,
+      handling: {
+        events: [OrderPlaced],
+        maxBatch: 64,
+        lingerMs: 1_000,
+        handle: async (batch) => void batches.push({ ids: batch.map((event) => event.id), at: performance.now() }),
+      },
+    });
+    const subject = subjectOf(bus.prefix, OrderPlaced);
+    // The stream's earlier events (other tests') come first: let them pass, then a quiet spell.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    batches.length = 0;
+    const quiet = placed();
+    const sentAt = performance.now();
+    await publishEnvelope(bus, subject, quiet);
+    await until(() => batches.length === 1);
+    // Nothing came before it: no wait for a batch to fill (the linger is a second).
+    expect(batches[0]!.ids).toEqual([quiet.id]);
+    expect(batches[0]!.at - sentAt).toBeLessThan(500);
+
+    // Right behind it, ten events 10 ms apart: a flow, gathered rather than applied one by one.
+    const flow = Array.from({ length: 10 }, () => placed());
+    for (const event of flow) {
+      await publishEnvelope(bus, subject, event);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await until(() => batches.flatMap((batch) => batch.ids).length === 11);
+    await consumer.stop();
+    expect(batches.slice(1).flatMap((batch) => batch.ids)).toEqual(flow.map((event) => event.id));
+    expect(batches.length - 1).toBeLessThanOrEqual(2);
+  });
 });

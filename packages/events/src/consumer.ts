@@ -25,8 +25,20 @@ export const on = <D extends EventDefinition>(event: D, handle: EventHandler<D>[
 export interface EventHandling {
   events: EventDefinition[];
   maxBatch: number;
+  /**
+   * While events are flowing (the last batch was taken less than FLOWING_WITHIN_MS ago), how long
+   * a consumer may wait for a batch to fill before applying it (EVENT_BATCH_LINGER_MS). An event
+   * after a quiet spell is applied at once. 0: never wait.
+   */
+  lingerMs?: number;
   handle: (batch: EventEnvelope[]) => Promise<void>;
 }
+
+/**
+ * Events taken closer together than this are a flow: at ten or more batches a second, the fixed
+ * cost of a batch (its transaction, the inbox and outbox statements) is worth sharing.
+ */
+export const FLOWING_WITHIN_MS = 100;
 
 /** Handlers that each apply one event on their own (no shared transaction): one event at a time. */
 export function oneAtATime(handlers: EventHandler[]): EventHandling {
@@ -237,6 +249,22 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   let received: (() => void) | undefined;
   let receiving = true;
   let stopping = false;
+  const lingerMs = handling.lingerMs ?? 0;
+  let lastTakenAt = -Infinity;
+
+  /** Waits until a batch is full, the receiving ends, or `ms` have passed. */
+  const gather = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        received = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      received = () => {
+        if (waiting.length >= handling.maxBatch || !receiving || stopping) done();
+      };
+    });
 
   const receive = (async () => {
     for await (const message of messages) {
@@ -258,6 +286,13 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
         received = undefined;
         continue;
       }
+      // Under a flow of events, a short wait lets a few more join the batch: one transaction for
+      // several. A quiet consumer applies an event as soon as it comes.
+      if (lingerMs > 0 && waiting.length < handling.maxBatch && performance.now() - lastTakenAt < FLOWING_WITHIN_MS) {
+        await gather(lingerMs);
+        if (stopping) continue;
+      }
+      lastTakenAt = performance.now();
       await settle(waiting.splice(0, handling.maxBatch));
     }
   })();
@@ -265,6 +300,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   return {
     stop: async () => {
       stopping = true;
+      received?.();
       metrics.stop();
       await messages.close();
       await receive;

@@ -52,6 +52,18 @@ export function eachEffect<Tx>(effects: Array<EventEffect<Tx>>): Consumption<Tx>
   };
 }
 
+/**
+ * A consumption of one event type whose batch is applied together (one statement for all of its
+ * events, say). The consumer validated each payload against this type's schema.
+ */
+export const allTogether = <Tx, D extends EventDefinition>(
+  event: D,
+  apply: (events: Array<EventEnvelope<Payload<D>>>, batch: EventBatch<Tx>) => Promise<unknown>,
+): Consumption<Tx> => ({
+  events: [event],
+  apply: async (batch) => void (await apply(batch.events as Array<EventEnvelope<Payload<D>>>, batch)),
+});
+
 /** A context's database as the consumer uses it: an interactive transaction whose client runs raw queries. */
 export interface TransactionalDatabase<Tx extends RawQueryExecutor> {
   $transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
@@ -75,6 +87,8 @@ export function inTransactions<Tx extends RawQueryExecutor>(options: {
   consumption: Consumption<Tx>;
   /** Events per transaction at most (EVENT_BATCH_SIZE). */
   maxBatch?: number;
+  /** How long to wait for a batch to fill while events flow (EVENT_BATCH_LINGER_MS); 0 by default. */
+  lingerMs?: number;
   /** The context's outbox writer, when its consumption emits events. */
   writer?: OutboxWriter;
 }): EventHandling {
@@ -82,6 +96,7 @@ export function inTransactions<Tx extends RawQueryExecutor>(options: {
   return {
     events: consumption.events,
     maxBatch: options.maxBatch ?? 64,
+    lingerMs: options.lingerMs ?? 0,
     handle: async (envelopes) => {
       const emitted: NewOutboxRow[] = [];
       const after: Array<() => void> = [];

@@ -63,6 +63,8 @@ export const sharedEnv = z.object({
   EVENT_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** Events a consumer applies in one transaction at most (those waiting when it is free): 1 applies each alone. */
   EVENT_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(64),
+  /** While events flow (ten or more batches a second), how long a consumer waits for a batch to fill; 0 never waits. */
+  EVENT_BATCH_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(25),
   /** Copies of the event stream kept by a NATS cluster (at most its size). */
   EVENT_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** How long a draining service waits for in-flight requests before it closes them. */
@@ -137,6 +139,7 @@ export interface ServiceConfig {
     stream: string;
     ackWaitMs: number;
     batchSize: number;
+    batchLingerMs: number;
     replicas: number;
     user?: string;
     password?: string;
@@ -169,6 +172,7 @@ export function readServiceEnv<S extends z.ZodRawShape>(
       stream: shared.EVENT_STREAM,
       ackWaitMs: shared.EVENT_ACK_WAIT_MS,
       batchSize: shared.EVENT_BATCH_SIZE,
+      batchLingerMs: shared.EVENT_BATCH_LINGER_MS,
       replicas: shared.EVENT_STREAM_REPLICAS,
       ...(shared.NATS_USER ? { user: shared.NATS_USER, password: shared.NATS_PASSWORD ?? '' } : {}),
     },

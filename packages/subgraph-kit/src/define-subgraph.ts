@@ -59,6 +59,7 @@ export function defineSubgraph<Database extends ServiceDatabase, Shape extends z
                         consumer: name,
                         consumption: consumes(writer),
                         maxBatch: config.events.batchSize,
+                        lingerMs: config.events.batchLingerMs,
                         ...(outbox ? { writer } : {}),
                       }),
                   }

@@ -76,6 +76,6 @@ export function testServiceConfig(
     shutdownGraceMs: 1_000,
     shutdownDelayMs: 0,
     liveness: { maxEventLoopDelayMs: 3_000, stallWindowMs: 10_000 },
-    events: { ackWaitMs: 30_000, batchSize: 64, replicas: 1, ...events },
+    events: { ackWaitMs: 30_000, batchSize: 64, batchLingerMs: 10, replicas: 1, ...events },
   };
 }

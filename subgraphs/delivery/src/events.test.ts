@@ -80,7 +80,7 @@ async function shipmentsAndEvents(orderIds: string[]) {
   return { shipments: shipments.map((row) => row._count), started: started.length };
 }
 
-it('applies waiting events as one batch: one inbox statement and one outbox statement for the whole batch', async () => {
+it('applies waiting events as one batch: one inbox, one shipment and one outbox statement for the whole batch', async () => {
   const events = Array.from({ length: 30 }, placedEvent);
   let last = 0;
   for (const event of events) last = await publish(event);
@@ -97,10 +97,15 @@ it('applies waiting events as one batch: one inbox statement and one outbox stat
   expect(Math.max(...sizes)).toBeGreaterThan(1);
   const orderIds = events.map((event) => event.orderId!);
   expect(await shipmentsAndEvents(orderIds)).toEqual({ shipments: orderIds.map(() => 1), started: 30 });
-  // One multi-row statement per batch for the inbox and for the outbox, not one per event.
+  // One multi-row statement per batch for the inbox, the shipments and the outbox, not one per event.
   const inboxWrites = statements.filter((sql) => sql.includes('INSERT INTO "ProcessedEvent"')).length;
+  const shipmentWrites = statements.filter((sql) => sql.includes('INSERT INTO "public"."Delivery"')).length;
   const outboxWrites = statements.filter((sql) => sql.includes('INSERT INTO "public"."OutboxEvent"')).length;
-  expect({ inboxWrites, outboxWrites }).toEqual({ inboxWrites: sizes.length, outboxWrites: sizes.length });
+  expect({ inboxWrites, shipmentWrites, outboxWrites }).toEqual({
+    inboxWrites: sizes.length,
+    shipmentWrites: sizes.length,
+    outboxWrites: sizes.length,
+  });
 });
 
 it('a poison event in a batch is parked alone: the rest of the batch is applied, each event once', async () => {

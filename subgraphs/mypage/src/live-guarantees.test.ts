@@ -15,10 +15,18 @@ import {
   type EventEnvelope,
 } from '@bookshop/events';
 import { type RunningService } from '@bookshop/runtime';
-import { createSqliteTestDatabase, TEST_NATS_URL, type TestDatabase, tokenFor, testServiceConfig } from '@bookshop/testing';
+import {
+  consumerSettled,
+  createSqliteTestDatabase,
+  TEST_NATS_URL,
+  type TestDatabase,
+  tokenFor,
+  testServiceConfig,
+} from '@bookshop/testing';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consumerName } from './events.js';
 import { LiveUpdates } from './live-updates.js';
 import { mypage } from './subgraph.js';
 
@@ -320,7 +328,10 @@ describe('live subscribers of my page', () => {
   it('two myPageUpdated subscribers with the same token each get every entry of the customer, the current ones first', async () => {
     const customer = `erin-${run}`;
     const orders = [placed(customer), placed(customer), placed(customer)];
-    for (const order of orders) await publish(OrderPlaced, order);
+    let last = 0;
+    for (const order of orders) last = (await publish(OrderPlaced, order)).seq;
+    // All three are projected before anyone subscribes (a consumer may wait a moment to gather a batch).
+    await consumerSettled(bus, consumerName('lg-test'), last);
     const ids = orders.map((order) => order.orderId!);
     const token = await tokenFor('customer', customer);
     const first = watch(connectWith(token), MINE);

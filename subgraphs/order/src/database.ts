@@ -58,19 +58,33 @@ export interface NewOrder {
 }
 
 /**
+ * Advisory locks of the order service live under this first key, apart from any other user of
+ * PostgreSQL's advisory locks (Prisma's migration lock is a single 64-bit key: another key space).
+ */
+const CUSTOMER_LOCK_CLASS = 4_002;
+
+/**
+ * Holds, until the transaction ends, the lock on one customer's new orders: their decisions
+ * (how many are open, may one more start) are taken one at a time, so two racing requests cannot
+ * both see room for one more. Customers hashing alike only wait for each other.
+ */
+export function lockCustomerOrders(db: OrderDatabase | OrderTransaction, customerId: string) {
+  return db.$executeRaw`SELECT pg_advisory_xact_lock(${CUSTOMER_LOCK_CLASS}::int, hashtext(${customerId}))`;
+}
+
+/**
  * Inserts the order PENDING unless its customer has `maxOpen` open orders already, or used its
- * idempotency key before: one statement, answering the inserted row (none when it did not). Run it
- * in a transaction after lockCustomerOrders, so the count it reads (a statement after the lock: a
- * snapshot taken after it) is the one it commits against.
+ * idempotency key before, answering the inserted row (none when it did not): one round trip, no
+ * transaction around it. `start_pending_order` (a function of the order database, migration
+ * 20261201000000) takes the customer's lock first (lockCustomerOrders' lock), then inserts in a
+ * statement of its own, so the count it checks includes every order a racing request committed
+ * while it waited. Within a transaction holding the lock already, it takes it again at no cost.
  */
 export function insertPendingWithinCap(db: OrderDatabase | OrderTransaction, order: NewOrder, maxOpen: number) {
   return db.$queryRaw<Order[]>`
-    INSERT INTO "Order" ("id", "customerId", "title", "quantity", "address", "status", "idempotencyKey", "correlationId", "createdAt", "updatedAt")
-    SELECT ${uuidv7()}::uuid, ${order.customerId}, ${order.title}, ${order.quantity}, ${order.address}, ${UNDECIDED}::"OrderStatus",
-           ${order.idempotencyKey}, ${order.correlationId}, now(), now()
-    WHERE (SELECT count(*) FROM "Order" WHERE "customerId" = ${order.customerId} AND "status" = ANY(${[...OPEN_STATUSES]}::"OrderStatus"[])) < ${maxOpen}
-    ON CONFLICT ("customerId", "idempotencyKey") DO NOTHING
-    RETURNING *`;
+    SELECT * FROM start_pending_order(
+      ${CUSTOMER_LOCK_CLASS}::int, ${uuidv7()}::uuid, ${order.customerId}, ${order.title}, ${order.quantity}::int, ${order.address},
+      ${UNDECIDED}::"OrderStatus", ${[...OPEN_STATUSES]}::"OrderStatus"[], ${maxOpen}::bigint, ${order.idempotencyKey}, ${order.correlationId})`;
 }
 
 /**
@@ -91,19 +105,4 @@ export async function placeWithEvent(db: OrderDatabase, orderId: string, bookId:
     )
     SELECT * FROM placed`;
   return placed ?? null;
-}
-
-/**
- * Advisory locks of the order service live under this first key, apart from any other user of
- * PostgreSQL's advisory locks (Prisma's migration lock is a single 64-bit key: another key space).
- */
-const CUSTOMER_LOCK_CLASS = 4_002;
-
-/**
- * Holds, until the transaction ends, the lock on one customer's new orders: their decisions
- * (how many are open, may one more start) are taken one at a time, so two racing requests cannot
- * both see room for one more. Customers hashing alike only wait for each other.
- */
-export function lockCustomerOrders(db: OrderDatabase | OrderTransaction, customerId: string) {
-  return db.$executeRaw`SELECT pg_advisory_xact_lock(${CUSTOMER_LOCK_CLASS}::int, hashtext(${customerId}))`;
 }

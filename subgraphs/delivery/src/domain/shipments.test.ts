@@ -3,7 +3,7 @@ import { emitTo, outboxWriter } from '@bookshop/events';
 import { createPostgresTestDatabase, type TestDatabase } from '@bookshop/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliveryDatabase, type DeliveryDatabase } from '../database.js';
-import { completeDelivery, prepareShipment, stopShipment } from './shipments.js';
+import { completeDelivery, prepareShipments, stopShipment } from './shipments.js';
 
 let database: TestDatabase;
 let db: DeliveryDatabase;
@@ -20,7 +20,9 @@ afterAll(async () => {
 });
 
 const prepare = (orderId: string, customerId = 'alice') =>
-  db.$transaction((tx) => prepareShipment(tx, emitTo(tx.outboxEvent), events, { orderId, customerId, address: '1 Ocean Way' }, meta));
+  db.$transaction((tx) =>
+    prepareShipments(tx, emitTo(tx.outboxEvent), events, [{ order: { orderId, customerId, address: '1 Ocean Way' }, meta }]),
+  );
 const eventTypesOf = async (orderId: string) =>
   (await db.outboxEvent.findMany({ orderBy: { createdAt: 'asc' } }))
     .filter((row) => JSON.parse(row.envelope).orderId === orderId)

@@ -34,31 +34,45 @@ async function recordFirstShipment(
   return created ?? null;
 }
 
+/** A placed order as delivery learns it, with the event that told it. */
+export interface PlacedOrder {
+  order: { orderId: string; customerId: string; address: string };
+  meta: EventMeta;
+}
+
 /**
- * A placed order becomes one shipment being prepared, kept with the order's customer (who may see
- * it) — unless delivery has a record of the order already: a shipment (a repeat) or a stop that
- * came first (the order was cancelled before this event was handled), which must stay stopped but
- * learns its customer here (a stop does not know it).
+ * Each placed order becomes one shipment being prepared, kept with the order's customer (who may
+ * see it) — unless delivery has a record of the order already: a shipment (a repeat) or a stop
+ * that came first (the order was cancelled before this event was handled), which must stay stopped
+ * but learns its customer here (a stop does not know it). The new shipments are one statement
+ * (`INSERT … ON CONFLICT DO NOTHING RETURNING`, so a concurrent insert for the same order is waited
+ * for, never duplicated); DeliveryStarted is emitted for each, in the orders' order.
  */
-export async function prepareShipment(
-  tx: Transaction,
-  emit: Emit,
-  events: OutboxWriter,
-  order: { orderId: string; customerId: string; address: string },
-  meta: EventMeta,
-) {
-  const delivery = await recordFirstShipment(tx, order, SHIPMENT_TRANSITIONS.prepare.to);
-  if (!delivery) {
-    await tx.delivery.updateMany({ where: { orderId: order.orderId, customerId: null }, data: { customerId: order.customerId } });
-    return;
+export async function prepareShipments(tx: Transaction, emit: Emit, events: OutboxWriter, placed: PlacedOrder[]) {
+  const created = await tx.delivery.createManyAndReturn({
+    data: placed.map(({ order: { orderId, customerId, address } }) => ({
+      orderId,
+      customerId,
+      address,
+      status: SHIPMENT_TRANSITIONS.prepare.to,
+    })),
+    skipDuplicates: true,
+  });
+  const started = new Map(created.map((delivery) => [delivery.orderId, delivery]));
+  for (const { order, meta } of placed) {
+    const delivery = started.get(order.orderId);
+    if (!delivery) {
+      await tx.delivery.updateMany({ where: { orderId: order.orderId, customerId: null }, data: { customerId: order.customerId } });
+      continue;
+    }
+    await emit(
+      events.record(
+        DeliveryStarted,
+        { deliveryId: delivery.id, orderId: delivery.orderId, address: delivery.address },
+        { ...meta, orderId: delivery.orderId },
+      ),
+    );
   }
-  await emit(
-    events.record(
-      DeliveryStarted,
-      { deliveryId: delivery.id, orderId: delivery.orderId, address: delivery.address },
-      { ...meta, orderId: delivery.orderId },
-    ),
-  );
 }
 
 /**

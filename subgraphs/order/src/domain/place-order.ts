@@ -60,8 +60,8 @@ const START_TRANSACTION = { maxWait: 5_000, timeout: 10_000 };
  * its key is freed for the new attempt (even while its release is still owed). A new order past
  * the customer's cap of open orders is refused (a repeat is not: it starts nothing). All of it
  * under the customer's lock, in one transaction: racing requests of one customer decide one at a
- * time, so they never both pass the cap, nor both take one key. The usual case is two statements
- * (the lock, and the insert that checks the cap and the key itself); the rest only runs when the
+ * time, so they never both pass the cap, nor both take one key. The usual case is one statement
+ * (the insert takes the lock, then checks the cap and the key itself); the rest only runs when the
  * insert did not happen.
  */
 async function startOrder(db: OrderDatabase, request: PlaceOrderRequest, limits: OrderLimits): Promise<Order | { repeat: Order }> {
@@ -74,12 +74,8 @@ async function startOrder(db: OrderDatabase, request: PlaceOrderRequest, limits:
     idempotencyKey: idempotencyKey ?? null,
     correlationId: request.correlationId ?? null,
   };
-  // The usual case: the lock and the insert, sent as one batch (Prisma's cheapest transaction).
-  const [, inserted] = await db.$transaction([
-    lockCustomerOrders(db, customerId),
-    insertPendingWithinCap(db, order, limits.maxOpenPerCustomer),
-  ]);
-  if (inserted[0]) return inserted[0];
+  const [inserted] = await insertPendingWithinCap(db, order, limits.maxOpenPerCustomer);
+  if (inserted) return inserted;
   // Not inserted: a repeat of a key, a key to free, or the cap — decided under the lock again.
   return db.$transaction(async (tx) => {
     await lockCustomerOrders(tx, customerId);
