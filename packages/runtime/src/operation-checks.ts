@@ -39,14 +39,35 @@ const validationFailed = (error: GraphQLError, hideSchema: boolean): GraphQLErro
   });
 
 /**
+ * Operations that passed, by text, per set of checks: the subscribers of one screen send the same
+ * few operations, so each is parsed and validated once and its document shared (thousands of live
+ * subscriptions hold one syntax tree, not one each). Bounded in entries and in text length, so
+ * distinct operations cannot make it grow without end; a refused operation is never kept.
+ */
+const passed = new WeakMap<OperationChecks, Map<string, DocumentNode>>();
+const PASSED_ENTRIES = 500;
+const PASSED_TEXT_LENGTH = 4_096;
+
+function remember(checks: OperationChecks, query: string, document: DocumentNode): void {
+  if (query.length > PASSED_TEXT_LENGTH) return;
+  const documents = passed.get(checks) ?? new Map<string, DocumentNode>();
+  passed.set(checks, documents);
+  if (documents.size >= PASSED_ENTRIES) documents.delete(documents.keys().next().value!);
+  documents.set(query, document);
+}
+
+/**
  * What HTTP does to an operation before it runs, done to one sent over a socket: the edge's gate
  * (persisted operations), a parse bounded in tokens, then validation with the edge's rules
  * (operation limits) and, in production, no introspection and no suggestions. Returns the
  * arguments to execute it with, or the refusals.
  */
-export function checkOperation({ schema, edge, maxTokens }: OperationChecks, payload: SubscribePayload): ExecutionArgs | GraphQLError[] {
+export function checkOperation(checks: OperationChecks, payload: SubscribePayload): ExecutionArgs | GraphQLError[] {
+  const { schema, edge, maxTokens } = checks;
   const refusal = edge?.admitOperation?.(payload.query);
   if (refusal) return [refusal];
+  const known = passed.get(checks)?.get(payload.query);
+  if (known) return { schema, document: known, operationName: payload.operationName, variableValues: payload.variables };
   let document: DocumentNode;
   try {
     document = parse(payload.query, { maxTokens });
@@ -61,5 +82,6 @@ export function checkOperation({ schema, edge, maxTokens }: OperationChecks, pay
   const rules = [...specifiedRules, ...(edge?.validationRules ?? []), ...(production ? [NoSchemaIntrospectionCustomRule] : [])];
   const errors = validate(schema, document, rules);
   if (errors.length > 0) return errors.map((error) => validationFailed(error, production));
+  remember(checks, payload.query, document);
   return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
 }
