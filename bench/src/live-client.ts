@@ -10,3 +10,10 @@ export const liveClient = (shop: TestShop, token: string, options: Omit<ClientOp
     connectionParams: { authorization: `Bearer ${token}` },
     ...options,
   });
+
+/** graphql-ws ends a subscription with GraphQL errors, or with the socket's close event (code and reason). */
+export function closeReason(error: unknown): string {
+  const close = error as { code?: number; reason?: string; message?: string };
+  if (typeof close?.code === 'number') return `socket closed ${close.code} ${close.reason ?? ''}`.trim();
+  return close?.message ?? JSON.stringify(error);
+}

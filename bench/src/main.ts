@@ -18,7 +18,7 @@ import type { BenchContext } from './context.js';
 import { printReport } from './report.js';
 import { eventLatency } from './scenarios/event-latency.js';
 import { fanOutPerCustomer } from './scenarios/fan-out-per-customer.js';
-import { fanOut } from './scenarios/fan-out.js';
+import { fanOut, fanOutEnv } from './scenarios/fan-out.js';
 import { residentMemory, startToReady } from './scenarios/footprint.js';
 import { orders } from './scenarios/orders.js';
 import { refusals } from './scenarios/refusals.js';
@@ -90,7 +90,7 @@ async function measure(key: string, scenario: (checkout: Checkout) => Promise<un
       figures = await scenario(checkout);
     } catch (error) {
       console.error(`${key} failed on ${checkout.label}:`, error);
-      figures = { failed: error instanceof Error ? error.message : String(error) };
+      figures = { failed: error instanceof Error ? error.message : JSON.stringify(error) };
     }
     const own = results[checkout.label]!;
     if (variant === undefined) own[key] = figures;
@@ -130,7 +130,11 @@ if (only.has('statements')) {
 }
 if (only.has('fanout')) {
   for (const subscribers of numbers(values.subscribers)) {
-    await measure('fanOut', (checkout) => withShop(checkout, (context) => fanOut(context, subscribers)), subscribers);
+    await measure(
+      'fanOut',
+      (checkout) => withShop(checkout, (context) => fanOut(context, subscribers), fanOutEnv(subscribers)),
+      subscribers,
+    );
   }
 }
 if (only.has('customers')) {

@@ -231,7 +231,7 @@ function fanOutSection(sides: Side[]): Section {
     title: 'Live fan-out through the router: one order, one change → every subscriber',
     key: 'fanOut',
     rows: variantsOf(sides, 'fanOut').map((subscribers) => ({
-      figure: `${subscribers} subscribers: change → last ms (received) · subscribe ms · router MB before → subscribed`,
+      figure: `${subscribers} subscribers: cancel sent → last ms (received) · subscribe ms · router MB before → subscribed`,
       target: subscribers === '10000' ? '≤ 1000 ms' : '—',
       show: (all: Figures) => {
         const f = all[subscribers];

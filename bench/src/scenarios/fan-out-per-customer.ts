@@ -2,7 +2,7 @@ import { placeOrder, registerBook } from '@bookshop/e2e/orders';
 import { tokenFor } from '@bookshop/testing';
 import type { Client } from 'graphql-ws';
 import { routerPid, type BenchContext } from '../context.js';
-import { liveClient } from '../live-client.js';
+import { closeReason, liveClient } from '../live-client.js';
 import { inParallel, latencyStats, openLoop } from '../load.js';
 import { rssMb, tcpConnectionsTo } from '../proc.js';
 
@@ -198,10 +198,3 @@ export async function fanOutPerCustomer(context: BenchContext, customers: number
 }
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error));
-
-/** graphql-ws ends a subscription with GraphQL errors, or with the socket's close event (code and reason). */
-function closeReason(error: unknown): string {
-  const close = error as { code?: number; reason?: string; message?: string };
-  if (typeof close?.code === 'number') return `socket closed ${close.code} ${close.reason ?? ''}`.trim();
-  return close?.message ?? JSON.stringify(error);
-}
