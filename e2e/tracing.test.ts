@@ -10,7 +10,15 @@ let shop: TestShop;
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
   shop = await startShop({
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' },
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      // An event applied alone is a child of its publish; a batch of several gets a span of its own
+      // linked to each. A consumer that lingers for a batch could join this test's order's event with
+      // the previous test's tail, so here each event is applied as it comes.
+      EVENT_BATCH_LINGER_MS: '0',
+    },
   });
 });
 afterAll(async () => {
