@@ -38,7 +38,7 @@ export interface EventHandling {
  * Events taken closer together than this are a flow: at ten or more batches a second, the fixed
  * cost of a batch (its transaction, the inbox and outbox statements) is worth sharing.
  */
-export const FLOWING_WITHIN_MS = 100;
+const FLOWING_WITHIN_MS = 100;
 
 /** Handlers that each apply one event on their own (no shared transaction): one event at a time. */
 export function oneAtATime(handlers: EventHandler[]): EventHandling {
